@@ -1,0 +1,121 @@
+import pytest
+import torch
+
+import vcon
+from vcon.compressors.base import smallest_mask
+from vcon.compressors.prune import Prune
+
+
+def test_smallest_mask_breaks_ties_by_lower_index():
+    values = torch.tensor([[3.0, 1.0, 1.0, 1.0, 2.0]])
+    assert smallest_mask(values, 2).tolist() == [[False, True, True, False, False]]
+    assert smallest_mask(values, 0).sum() == 0
+    assert smallest_mask(values, 5).sum() == 5
+
+
+def test_layer_granularity_exact_mask_on_hand_set_weights():
+    weight = torch.tensor([[0.5, -0.1, 0.3, 0.2], [-0.05, 0.4, -0.2, 0.6]])
+    mask = Prune(sparsity=0.5).state(weight, 0.5)
+    # four smallest |w|: 0.05, 0.1, then the tie 0.2 (row 0 col 3 and row 1 col 2): both, then 0.3 is kept
+    assert mask.tolist() == [[True, False, True, False], [False, True, False, True]]
+
+
+def test_layer_granularity_tie_at_threshold_prunes_lower_index_first():
+    weight = torch.tensor([[0.2, 0.9, -0.2, 0.2, 0.5]])
+    mask = Prune(sparsity=0.4).state(weight, 0.4)  # round(0.4 * 5) = 2 zeros among three tied 0.2
+    assert mask.tolist() == [[False, True, False, True, True]]
+
+
+def test_row_granularity_counts_zeros_per_row():
+    weight = torch.tensor([[1.0, 2.0, 3.0, 4.0], [-8.0, 7.0, -6.0, 5.0]])
+    mask = Prune(sparsity=0.5, granularity="row").state(weight, 0.5)
+    assert mask.tolist() == [[False, False, True, True], [True, True, False, False]]
+
+
+def test_n_m_granularity_keeps_n_largest_of_every_m():
+    weight = torch.tensor([[1.0, -4.0, 3.0, 2.0, 0.5, 0.5, -0.5, 0.1]])
+    spec = Prune(granularity="2:4")
+    assert spec.sparsity == 0.5
+    mask = spec.state(weight, spec.final_level)
+    assert mask.tolist() == [[False, True, True, False, False, True, True, False]]
+
+
+@pytest.mark.parametrize("granularity", ["layer", "row", "2:4", "1:4"])
+@pytest.mark.parametrize("sparsity", [0.0, 0.3, 0.75, 0.9])
+def test_exact_zero_count_and_magnitude_order(granularity, sparsity):
+    torch.manual_seed(0)
+    weight = torch.randn(12, 16)
+    spec = Prune(sparsity=None if ":" in granularity else sparsity, granularity=granularity)
+    pruned = spec.values(weight, None, spec.final_level)
+    if granularity == "layer":
+        groups, kept = weight.reshape(1, -1), pruned.reshape(1, -1)
+    elif granularity == "row":
+        groups, kept = weight, pruned
+    else:
+        m = int(granularity.split(":")[1])
+        groups, kept = weight.reshape(-1, m), pruned.reshape(-1, m)
+    expected = vcon.compressors.base.round_half_up(spec.sparsity * groups.shape[1])
+    assert ((kept == 0).sum(dim=1) == expected).all()
+    for row, kept_row in zip(groups.abs(), kept != 0):
+        if 0 < kept_row.sum() < len(row):
+            assert row[kept_row].min() >= row[~kept_row].max()
+
+
+def test_ninety_percent_of_a_layer_is_round_s_times_n():
+    torch.manual_seed(1)
+    weight = torch.randn(7, 13)  # 91 weights: round(81.9) = 82 zeros
+    pruned = Prune(sparsity=0.9).values(weight, None, 0.9)
+    assert int((pruned == 0).sum()) == 82
+
+
+def test_straight_through_gradient_reaches_pruned_weights():
+    weight = torch.tensor([[1.0, -0.1, 2.0, 0.05]], requires_grad=True)
+    spec = Prune(sparsity=0.5)
+    out = spec.forward_weight(weight, None, 0.5)
+    assert out.tolist() == [[1.0, 0.0, 2.0, 0.0]]
+    out.sum().backward()
+    assert weight.grad.tolist() == [[1.0, 1.0, 1.0, 1.0]]
+
+
+def test_masked_gradient_stops_at_pruned_weights():
+    weight = torch.tensor([[1.0, -0.1, 2.0, 0.05]], requires_grad=True)
+    spec = Prune(sparsity=0.5, gradient="masked")
+    spec.forward_weight(weight, None, 0.5).sum().backward()
+    assert weight.grad.tolist() == [[1.0, 0.0, 1.0, 0.0]]
+
+
+def _layer(spec):
+    linear = torch.nn.Linear(4, 1, bias=False)
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([[1.0, 2.0, 3.0, 4.0]]))
+    model = torch.nn.Sequential()
+    model.add_module("layers", torch.nn.ModuleList([torch.nn.Sequential(linear)]))
+    vcon.compress(model, spec)
+    vcon.set_beta(model, 0.0)
+    return model, model.layers[0][0]
+
+
+def test_mask_recomputed_every_step_by_default():
+    model, layer = _layer({"name": "prune", "sparsity": 0.5})
+    assert layer.exported_weight().tolist() == [[0.0, 0.0, 3.0, 4.0]]
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[4.0, 3.0, 2.0, 1.0]]))
+    assert layer.exported_weight().tolist() == [[4.0, 3.0, 0.0, 0.0]]
+
+
+def test_frozen_mask_keeps_the_first_mask():
+    model, layer = _layer({"name": "prune", "sparsity": 0.5, "update_every": 0})
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[4.0, 3.0, 2.0, 1.0]]))
+    vcon.set_step(model, 100)
+    assert layer.exported_weight().tolist() == [[0.0, 0.0, 2.0, 1.0]]
+
+
+def test_mask_refreshed_every_k_steps():
+    model, layer = _layer({"name": "prune", "sparsity": 0.5, "update_every": 10})
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[4.0, 3.0, 2.0, 1.0]]))
+    vcon.set_step(model, 9)
+    assert layer.exported_weight().tolist() == [[0.0, 0.0, 2.0, 1.0]]
+    vcon.set_step(model, 10)
+    assert layer.exported_weight().tolist() == [[4.0, 3.0, 0.0, 0.0]]

@@ -1,0 +1,3 @@
+from vcon.cli import main
+import sys
+sys.exit(main())

@@ -1,0 +1,221 @@
+"""The vanishing blend y = beta * f(x) + (1 - beta) * g(x): f the original block, g its compressed form.
+
+For a linear layer with a weight compressor the blend is one matmul on the blended weight
+W_eff = beta W_orig + (1 - beta) C(W), which is exactly the output blend. For low rank it is one
+matmul on beta W + (1 - beta) B A while 0 < beta < 1 and the factor pair alone at beta = 0. For
+any other pair of modules, `VanishingBlock` blends their outputs.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from vcon.compressors.base import FactorCompressor, WeightCompressor
+
+ORIGINALS = ("shared", "frozen", "copy")
+
+
+def _check_original(original: str) -> None:
+    if original not in ORIGINALS:
+        raise ValueError(f"unknown original branch {original!r}; valid: {', '.join(ORIGINALS)}")
+
+
+class Vanishing(nn.Module):
+    """What every blended layer has: beta, the compression level and the global step."""
+
+    beta: float
+    level: float
+    step: int
+    released: bool
+
+    def _init_blend(self) -> None:
+        self.beta = 1.0
+        self.step = 0
+        self.released = False
+
+    def set_level(self, level: float) -> None:
+        self.level = float(level)
+
+    def _check_beta(self) -> None:
+        if self.released and self.beta > 0.0:
+            raise RuntimeError("the original branch was released; beta must stay 0")
+
+
+class VanishingLinear(Vanishing):
+    """A linear layer blending its original weight with C(W) for a weight compressor C.
+
+    original: "shared" (one latent weight feeds both branches, as the authors do), "frozen" (the
+    original branch is a frozen copy of the dense weights) or "copy" (a separately trained copy).
+    """
+
+    def __init__(self, linear: nn.Linear, compressor: WeightCompressor, original: str = "shared") -> None:
+        super().__init__()
+        _check_original(original)
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.compressor = compressor
+        self.original = original
+        self.weight = linear.weight
+        self.bias = linear.bias
+        if original != "shared":
+            trained = original == "copy"
+            self.original_weight = nn.Parameter(linear.weight.detach().clone(), requires_grad=trained)
+            self.original_bias = (
+                None if linear.bias is None else nn.Parameter(linear.bias.detach().clone(), requires_grad=trained)
+            )
+        self.level = compressor.final_level
+        self._init_blend()
+        # Cached compression state (a pruning mask) for masks refreshed every k > 1 steps or frozen.
+        self.register_buffer("cached_state", None)
+        self.register_buffer("cached_key", torch.tensor([-1.0, -1.0], dtype=torch.float64))
+        if compressor.refresh_every != 1:
+            self._state()  # a frozen mask is the one of the dense weights
+
+    def _state(self) -> Tensor | None:
+        every = self.compressor.refresh_every
+        if every == 1:
+            return self.compressor.state(self.weight, self.level)
+        period = 0 if every == 0 else self.step // every
+        key = torch.tensor([float(period), self.level], dtype=torch.float64)
+        if self.cached_state is None or not torch.equal(key, self.cached_key.cpu()):
+            self.cached_state = self.compressor.state(self.weight.detach(), self.level)
+            self.cached_key = key.to(self.cached_key.device)
+        return self.cached_state
+
+    def compressed_weight(self) -> Tensor:
+        """C(W) with the compressor's training gradient."""
+        return self.compressor.forward_weight(self.weight, self._state(), self.level)
+
+    @torch.no_grad()
+    def exported_weight(self) -> Tensor:
+        """C(W) exactly, without gradient: what the exported model holds."""
+        return self.compressor.values(self.weight.detach(), self._state(), self.level)
+
+    def _original_branch(self) -> tuple[Tensor, Tensor | None]:
+        if self.original == "shared":
+            return self.weight, self.bias
+        return self.original_weight, self.original_bias
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_beta()
+        beta = self.beta
+        if beta == 0.0:
+            return F.linear(x, self.compressed_weight(), self.bias)
+        weight, bias = self._original_branch()
+        if beta == 1.0:
+            return F.linear(x, weight, bias)
+        blended = torch.lerp(self.compressed_weight(), weight, beta)
+        if bias is not self.bias:
+            bias = torch.lerp(self.bias, bias, beta)
+        return F.linear(x, blended, bias)
+
+    def release_original(self) -> list[nn.Parameter]:
+        """Drop the separate original branch (frozen/copy) once beta is 0 for good."""
+        released: list[nn.Parameter] = []
+        if self.original != "shared" and not self.released:
+            released = [p for p in (self.original_weight, self.original_bias) if p is not None]
+            del self.original_weight, self.original_bias
+        self.released = True
+        return released
+
+
+class VanishingLowRank(Vanishing):
+    """A linear layer blending its dense branch with a trained factor pair B A (+ its own bias).
+
+    The dense branch is trained ("shared" and "copy", as the authors do) or "frozen". The factors
+    are allocated at the largest rank the layer will use; `level` is the active rank.
+    """
+
+    def __init__(self, linear: nn.Linear, compressor: FactorCompressor, original: str = "shared",
+                 initial_rank: int | None = None) -> None:
+        super().__init__()
+        _check_original(original)
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.compressor = compressor
+        self.original = original
+        self.weight = linear.weight
+        self.bias = linear.bias
+        if original == "frozen":
+            self.weight.requires_grad_(False)
+            if self.bias is not None:
+                self.bias.requires_grad_(False)
+        rank = int(compressor.final_level if initial_rank is None else initial_rank)
+        factor_b, factor_a = compressor.factorize(linear.weight, rank)
+        self.factor_a = nn.Parameter(factor_a.contiguous())
+        self.factor_b = nn.Parameter(factor_b.contiguous())
+        self.factor_bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
+        self.register_buffer("active_rank", torch.tensor(rank))
+        self.level = float(rank)
+        self._init_blend()
+
+    def set_level(self, level: float) -> None:
+        """Set the active rank; lowering it re-truncates the current product B A by SVD."""
+        rank = int(level)
+        current = int(self.active_rank)
+        if rank > self.factor_a.shape[0]:
+            raise ValueError(f"rank {rank} is above the {self.factor_a.shape[0]} allocated for this layer")
+        if rank < current:
+            with torch.no_grad():
+                product = self.factor_b[:, :current] @ self.factor_a[:current]
+                factor_b, factor_a = self.compressor.factorize(product, rank)
+                self.factor_b.zero_()
+                self.factor_a.zero_()
+                self.factor_b[:, :rank] = factor_b
+                self.factor_a[:rank] = factor_a
+        self.active_rank.fill_(rank)
+        self.level = float(rank)
+
+    def factors(self) -> tuple[Tensor, Tensor]:
+        rank = int(self.active_rank)
+        if rank == self.factor_a.shape[0]:
+            return self.factor_b, self.factor_a
+        return self.factor_b[:, :rank], self.factor_a[:rank]
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_beta()
+        beta = self.beta
+        factor_b, factor_a = self.factors()
+        if beta == 0.0:
+            return F.linear(F.linear(x, factor_a), factor_b, self.factor_bias)
+        if beta == 1.0:
+            return F.linear(x, self.weight, self.bias)
+        blended = torch.lerp(factor_b @ factor_a, self.weight, beta)
+        bias = None if self.bias is None else torch.lerp(self.factor_bias, self.bias, beta)
+        return F.linear(x, blended, bias)
+
+    def release_original(self) -> list[nn.Parameter]:
+        released: list[nn.Parameter] = []
+        if not self.released:
+            released = [p for p in (self.weight, self.bias) if p is not None]
+            del self.weight, self.bias
+            self.weight, self.bias = None, None
+        self.released = True
+        return released
+
+
+class VanishingBlock(Vanishing):
+    """The general output blend beta * original(x) + (1 - beta) * compressed(x) of two modules."""
+
+    def __init__(self, original: nn.Module, compressed: nn.Module) -> None:
+        super().__init__()
+        self.original_block = original
+        self.compressed_block = compressed
+        self.level = 1.0
+        self._init_blend()
+
+    def forward(self, *args, **kwargs):
+        self._check_beta()
+        if self.beta == 0.0:
+            return self.compressed_block(*args, **kwargs)
+        if self.beta == 1.0:
+            return self.original_block(*args, **kwargs)
+        return self.beta * self.original_block(*args, **kwargs) + (1.0 - self.beta) * self.compressed_block(*args, **kwargs)
+
+    def release_original(self) -> list[nn.Parameter]:
+        released: list[nn.Parameter] = []
+        if not self.released:
+            released = list(self.original_block.parameters())
+            del self.original_block
+            self.original_block = None
+        self.released = True
+        return released

@@ -1,0 +1,40 @@
+"""Binary weights: sign(w) * mean(|w|), with a straight-through gradient to the latent weights."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from vcon.compressors.quantized import QuantizedWeights
+from vcon.compressors.registry import register_compressor
+from vcon.compressors.base import SpecError
+
+SCALES = ("layer", "row")
+
+
+@register_compressor
+@dataclass(frozen=True)
+class Binary(QuantizedWeights):
+    """w_b = sign(w) * mean(|w|), with sign(0) = +1 so every weight takes one of exactly two values
+    per scale group. scale: one mean per layer (the authors) or per output row."""
+
+    name = "binary"
+    scale: str = "layer"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.scale not in SCALES:
+            raise SpecError(f"binary: unknown scale {self.scale!r}; valid: {', '.join(SCALES)}")
+
+    def quantize(self, weight: Tensor) -> Tensor:
+        if self.scale == "row":
+            scale = weight.abs().mean(dim=1, keepdim=True)
+        else:
+            scale = weight.abs().mean()
+        return torch.where(weight >= 0, scale, -scale)
+
+    def stored_bytes(self, compressed: Tensor) -> int:
+        scales = compressed.shape[0] if self.scale == "row" else 1
+        return math.ceil(compressed.numel() / 8) + 4 * scales

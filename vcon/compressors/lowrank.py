@@ -1,0 +1,58 @@
+"""Low rank: W (out x in) ~ B A by truncated SVD, A = V_r^T (r x in), B = U_r diag(S_r) (out x r)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from vcon import schedules
+from vcon.compressors.base import FactorCompressor, SpecError
+from vcon.compressors.registry import register_compressor
+
+
+@register_compressor
+@dataclass(frozen=True)
+class LowRank(FactorCompressor):
+    """Truncated SVD at `rank`; both factors are trained and the bias is kept.
+
+    The iterative baseline starts at `start_rank` (default: 4 * rank, capped by the layer) and
+    re-truncates by SVD in `rank_stages` geometric steps, reaching `rank` at T.
+    """
+
+    name = "lowrank"
+    rank: int = 16
+    start_rank: int | None = None
+    rank_stages: int = 4
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.rank, int) or self.rank < 1:
+            raise SpecError(f"lowrank: rank must be an integer >= 1, got {self.rank!r}")
+        if self.start_rank is not None and (not isinstance(self.start_rank, int) or self.start_rank < self.rank):
+            raise SpecError(f"lowrank: start_rank must be an integer >= rank ({self.rank}), got {self.start_rank!r}")
+        if not isinstance(self.rank_stages, int) or self.rank_stages < 1:
+            raise SpecError(f"lowrank: rank_stages must be an integer >= 1, got {self.rank_stages!r}")
+
+    def check_layer(self, layer_name: str, weight: Tensor) -> None:
+        limit = min(weight.shape)
+        if self.rank > limit:
+            raise SpecError(
+                f"lowrank: rank {self.rank} is above min(out_features, in_features) = {limit} of "
+                f"{layer_name} {tuple(weight.shape)}; choose rank <= {limit}"
+            )
+
+    @property
+    def final_level(self) -> float:
+        return float(self.rank)
+
+    def first_rank(self, layer_shape: tuple[int, int]) -> int:
+        start = self.start_rank if self.start_rank is not None else 4 * self.rank
+        return max(self.rank, min(start, *layer_shape))
+
+    def iterative_level(self, step: int, total: int, layer_shape: tuple[int, int]) -> float:
+        return float(schedules.stepwise_rank(step, total, self.first_rank(layer_shape), self.rank, self.rank_stages))
+
+    def factorize(self, weight: Tensor, rank: int) -> tuple[Tensor, Tensor]:
+        """(B, A) of the best rank-`rank` approximation of `weight` in Frobenius norm."""
+        u, s, vh = torch.linalg.svd(weight.detach().float(), full_matrices=False)
+        return (u[:, :rank] * s[:rank]).to(weight.dtype), vh[:rank].to(weight.dtype)

@@ -1,0 +1,42 @@
+"""Symmetric uniform k-bit weights with a per-row scale and a straight-through gradient."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from vcon.compressors.base import SpecError
+from vcon.compressors.quantized import QuantizedWeights
+from vcon.compressors.registry import register_compressor
+
+
+@register_compressor
+@dataclass(frozen=True)
+class Quant(QuantizedWeights):
+    """w_q = clamp(round(w / s), -L, L) * s with L = 2^(bits-1) - 1 and s = max|w_row| / L, so each
+    row takes at most 2L + 1 values on a symmetric grid (bits = 2: {-s, 0, s})."""
+
+    name = "quant"
+    bits: int = 4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.bits, int) or not 2 <= self.bits <= 8:
+            raise SpecError(f"quant: bits must be an integer in 2..8, got {self.bits!r}")
+
+    @property
+    def levels(self) -> int:
+        return 2 ** (self.bits - 1) - 1
+
+    def row_scale(self, weight: Tensor) -> Tensor:
+        scale = weight.abs().amax(dim=1, keepdim=True) / self.levels
+        return torch.where(scale > 0, scale, torch.ones_like(scale))
+
+    def quantize(self, weight: Tensor) -> Tensor:
+        scale = self.row_scale(weight)
+        return torch.clamp(torch.round(weight / scale), -self.levels, self.levels) * scale
+
+    def stored_bytes(self, compressed: Tensor) -> int:
+        return math.ceil(compressed.numel() * self.bits / 8) + 4 * compressed.shape[0]
