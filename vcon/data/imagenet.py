@@ -1,0 +1,48 @@
+"""`imagenet`: ILSVRC-2012 as two ImageFolder trees, `ROOT/train/<wnid>/*` and `ROOT/val/<wnid>/*`.
+
+Train: RandomResizedCrop(image_size) + horizontal flip + RandAugment (when `augment`; else the
+evaluation transform). Evaluation: Resize(256/224 * image_size) + CenterCrop(image_size). ImageNet
+normalization. Validation and test are the two halves of `ROOT/val` (fixed generator, seed 42).
+ROOT comes from `data_root`, `VCON_IMAGENET_ROOT` or `VCON_DATA_ROOT` (or its `imagenet/`).
+"""
+from __future__ import annotations
+
+from vcon.data.bundle import DatasetBundle, DatasetOptions
+from vcon.data.registry import register_dataset
+from vcon.data.roots import find_data
+from vcon.data.splits import halves
+
+ENV_VAR = "VCON_IMAGENET_ROOT"
+DEFAULT_IMAGE_SIZE = 224
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
+HOW_TO_GET = ("register at https://image-net.org, download ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar, "
+              "and extract them to train/ and val/ with one sub-directory per class (wnid), validation images "
+              "sorted into class folders as well.")
+
+
+def transforms(size: int, train: bool):  # -> torchvision transform
+    from torchvision import transforms as T
+
+    if train:
+        steps = [T.RandomResizedCrop(size), T.RandomHorizontalFlip(), T.RandAugment()]
+    else:
+        steps = [T.Resize(round(256 / 224 * size)), T.CenterCrop(size)]
+    return T.Compose([*steps, T.ToTensor(), T.Normalize(MEAN, STD)])
+
+
+@register_dataset("imagenet")
+def build_imagenet(options: DatasetOptions) -> DatasetBundle:
+    root = find_data("imagenet", options.root, ENV_VAR, required=("train", "val"), subdirs=("imagenet",),
+                     how_to_get=HOW_TO_GET)
+    from torchvision.datasets import ImageFolder
+
+    size = options.image_size or DEFAULT_IMAGE_SIZE
+    train = ImageFolder(str(root / "train"), transform=transforms(size, options.augment))
+    held_out = ImageFolder(str(root / "val"), transform=transforms(size, False))
+    if held_out.classes != train.classes:
+        raise ValueError(f"imagenet: {root / 'val'} has {len(held_out.classes)} class folders that differ from the "
+                         f"{len(train.classes)} of {root / 'train'}")
+    val, test = halves(held_out)
+    return DatasetBundle(train, val, test, num_classes=len(train.classes), task="image", metric="accuracy",
+                         input_spec={"channels": 3, "image_size": size})
