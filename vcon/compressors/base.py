@@ -64,7 +64,8 @@ class Compressor:
         """Raise SpecError when this spec cannot compress a weight of this shape."""
 
     def to_spec(self) -> dict[str, Any]:
-        return {"name": self.name, **dataclasses.asdict(self)}
+        fields = dataclasses.asdict(self)
+        return {"name": self.name, **{k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}}
 
     @property
     def final_level(self) -> float:
