@@ -1,0 +1,134 @@
+"""End-to-end: `vcon train` on the embedded digits and synthetic-text cells, in reduced size."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import torch
+
+import vcon
+from vcon.train.config import from_dict
+from vcon.train.run import RunExistsError, train_cell
+
+SCHEMA = json.loads((Path(vcon.__file__).parent / "train" / "metrics.schema.json").read_text())
+FAST = {"epochs": 2, "batch_size": 128, "lr": 2e-3, "tensorboard": False, "threads": 1}
+SPECS = {
+    "prune": {"name": "prune", "sparsity": 0.9},
+    "binary": {"name": "binary"},
+    "quant": {"name": "quant", "bits": 3},
+    "lowrank": {"name": "lowrank", "rank": 4},
+}
+
+
+def _strip(metrics):
+    """Everything but timing and environment, which legitimately differ between runs."""
+    return {k: v for k, v in metrics.items() if k not in ("timing", "environment")}
+
+
+@pytest.fixture(scope="module")
+def dense_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dense")
+    metrics = train_cell(from_dict({**FAST, "epochs": 3}), out, quiet=True)
+    return out, metrics
+
+
+def test_dense_run_writes_a_complete_folder(dense_run):
+    out, metrics = dense_run
+    jsonschema.validate(metrics, SCHEMA)
+    assert metrics["cell"] == {"model": "vit-digits", "dataset": "digits", "compressor": "none", "method": "dense",
+                               "q": 0, "schedule": "linear", "seed": 0}
+    assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "dense.pt", "history.csv", "metrics.json"]
+    assert len(metrics["history"]) == 3 and metrics["compression"] is None
+    assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
+
+
+@pytest.mark.parametrize("method", ["posthoc", "iterative", "vcon"])
+@pytest.mark.parametrize("compressor", sorted(SPECS))
+def test_every_method_and_compressor(dense_run, tmp_path, compressor, method):
+    dense_dir, dense = dense_run
+    config = from_dict({**FAST, "init": str(dense_dir), "compressor": SPECS[compressor], "method": method,
+                        "q": "1ep", "iterative_t": "1ep"})
+    metrics = train_cell(config, tmp_path, quiet=True)
+    jsonschema.validate(metrics, SCHEMA)
+    steps_per_epoch = metrics["config"]["steps_per_epoch"]
+    assert metrics["dense_reference"] == dense["test"]
+    q = steps_per_epoch if method == "vcon" else 0
+    assert metrics["cell"]["q"] == q
+    for entry in metrics["history"]:
+        assert entry["beta"] == vcon.schedules.beta("linear", entry["step"], q)
+    assert metrics["history"][-1]["beta"] == 0.0
+    assert metrics["history"][-1]["val_blended"] == metrics["history"][-1]["val_compressed"]
+
+    state = torch.load(tmp_path / "model.pt", weights_only=False)["model"]
+    layers = metrics["compression"]["layers"]
+    assert len(layers) == 4 * 4  # 4 blocks x (qkv, proj, fc1, fc2)
+    for layer in layers:
+        if compressor == "lowrank":
+            first = state[f"{layer['name']}.first.weight"]
+            assert first.shape[0] == 4 and layer["rank"] == 4
+            continue
+        weight = state[f"{layer['name']}.weight"]
+        if compressor == "prune":
+            assert int((weight == 0).sum()) == round(0.9 * weight.numel()) == layer["zeros"]
+        elif compressor == "binary":
+            assert weight.unique().numel() == 2 == layer["distinct_values"]
+        else:
+            assert weight.unique(dim=None).numel() <= weight.shape[0] * 7
+
+
+def test_same_cell_and_seed_give_identical_metrics(dense_run, tmp_path):
+    config = from_dict({**FAST, "init": str(dense_run[0]), "compressor": SPECS["prune"], "q": "1ep"})
+    first = train_cell(config, tmp_path / "a", quiet=True)
+    second = train_cell(config, tmp_path / "b", quiet=True)
+    assert _strip(first) == _strip(second)
+    other_seed = train_cell(from_dict({**config.to_dict(), "seed": 1}), tmp_path / "c", quiet=True)
+    assert other_seed["test"] != first["test"]
+
+
+def test_bert_mini_on_synthetic_text(tmp_path):
+    config = from_dict({**FAST, "model": "bert-mini", "dataset": "synthetic-text", "compressor": SPECS["binary"],
+                        "q": "1ep"})
+    metrics = train_cell(config, tmp_path, quiet=True)
+    jsonschema.validate(metrics, SCHEMA)
+    assert metrics["metric"] == "accuracy" and 0.0 <= metrics["test"]["accuracy"] <= 1.0
+    assert len(metrics["compression"]["layers"]) == 4 * 6
+
+
+def test_complete_run_is_not_overwritten_without_force(dense_run, tmp_path):
+    out, _ = dense_run
+    before = (out / "metrics.json").read_bytes()
+    with pytest.raises(RunExistsError, match="Pass --force"):
+        train_cell(from_dict(FAST), out, quiet=True)
+    assert (out / "metrics.json").read_bytes() == before
+
+
+def test_q_longer_than_the_run_is_an_error_before_training(tmp_path):
+    config = from_dict({**FAST, "compressor": SPECS["binary"], "q": "5ep"})
+    with pytest.raises(ValueError, match=r"q = '5ep' is \d+ steps, longer than the run \(2 epochs"):
+        train_cell(config, tmp_path / "run", quiet=True)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("override,message", [
+    ("model=vit-digts", "did you mean 'vit-digits'"),
+    ("dataset=digitz", "Did you mean 'digits'"),
+    ("method=gradual", "method must be one of posthoc, iterative, vcon"),
+    ("compressor={name: pruning}", "valid compressors: binary, lowrank, prune, quant"),
+    ("optimiser=sgd", "unknown key 'optimiser'"),
+])
+def test_cli_rejects_bad_cells_before_training(tmp_path, override, message):
+    out = tmp_path / "run"
+    result = subprocess.run([sys.executable, "-m", "vcon", "train", "--out", str(out), "--set", override, "--quiet"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not out.exists()
+
+
+def test_cli_help_documents_every_key():
+    result = subprocess.run([sys.executable, "-m", "vcon", "train", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for key in ("model", "dataset", "compressor", "method", "q", "schedule", "original", "epochs", "lr", "seed"):
+        assert f"\n  {key} " in result.stdout

@@ -1,0 +1,1 @@
+"""The shared trainer: `vcon train` runs one cell and writes its metrics."""

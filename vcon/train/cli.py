@@ -1,0 +1,36 @@
+"""`vcon train --config CELL.yaml --out DIR [--set key=value ...]`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from vcon.train.config import describe_keys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = "cell config keys (YAML file or --set):\n" + describe_keys()
+    parser.add_argument("--config", help="YAML file describing one cell (keys below); omitted keys take their defaults")
+    parser.add_argument("--out", required=True, help="run folder: receives metrics.json, history.csv, config.yaml, checkpoints")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one key (YAML value), e.g. --set lr=3e-4 --set 'compressor={name: binary}'")
+    parser.add_argument("--force", action="store_true", help="train again even if DIR holds a complete run (overwrites it)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vcon.train.config import ConfigError, load_config
+    from vcon.train.run import RunExistsError, train_cell
+
+    try:
+        config, _ = load_config(args.config, args.overrides)
+        metrics = train_cell(config, args.out, quiet=args.quiet, force=args.force)
+    except (ConfigError, RunExistsError, ValueError, FileNotFoundError, ConnectionError) as error:
+        print(f"vcon train: error: {error}", file=sys.stderr)
+        return 2
+    test = metrics["test"][metrics["metric"]]
+    cell = metrics["cell"]
+    label = cell["method"] if cell["compressor"] == "none" else f"{cell['method']} {cell['compressor']}"
+    print(f"{label}: test {metrics['metric']} {test:.4f} "
+          f"({metrics['timing']['wall_s']:.1f} s) -> {args.out}")
+    return 0

@@ -1,0 +1,189 @@
+"""One cell's configuration: every key, its default and what it means, checked before any work."""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+METHODS = ("posthoc", "iterative", "vcon")
+ORIGINALS = ("shared", "frozen", "copy")
+DEVICES = ("auto", "cpu", "cuda")
+_EPOCHS = re.compile(r"^(\d+(?:\.\d+)?)ep$")
+
+
+class ConfigError(ValueError):
+    """A cell config that cannot run; the message names the key, the value and what is allowed."""
+
+
+def _doc(text: str, default: Any = None, **kwargs: Any) -> Any:
+    return field(default=default, metadata={"doc": text}, **kwargs)
+
+
+@dataclass
+class CellConfig:
+    model: str = _doc("registered model name, hub id or local pretrained directory", "vit-digits")
+    dataset: str = _doc("registered dataset name", "digits")
+    init: str = _doc("scratch | pretrained | hub id | local pretrained dir | run DIR of a dense `vcon train`", "scratch")
+    compressor: dict | None = _doc("compressor spec, e.g. {name: prune, sparsity: 0.9}; null for a dense run", None)
+    method: str = _doc("posthoc | iterative | vcon (ignored for dense runs)", "vcon")
+    q: int | str = _doc("VCON transition length: optimizer steps, or epochs written '12ep'; 0 = post-shot", 0)
+    schedule: str = _doc("beta shape: linear | cosine | exponential | step", "linear")
+    iterative_t: int | str | None = _doc("T of the iterative baseline: steps or 'Nep'; null = 20 % of the run", None)
+    original: str = _doc("original branch: shared | frozen | copy", "shared")
+    layers: list | None = _doc("glob patterns of the layers to compress; null = every transformer-block linear", None)
+    epochs: int = _doc("training epochs", 10)
+    batch_size: int = _doc("training batch size", 64)
+    eval_batch_size: int = _doc("evaluation batch size", 512)
+    lr: float = _doc("AdamW peak learning rate", 1e-3)
+    weight_decay: float = _doc("AdamW weight decay", 0.0)
+    warmup_steps: int | str = _doc("linear warm-up: steps or 'Nep'", 0)
+    min_lr: float = _doc("learning rate at the end of the cosine decay", 1e-6)
+    grad_clip: float | None = _doc("clip the gradient norm to this value; null = no clipping", None)
+    seed: int = _doc("seed of the model init, the data order and augmentation", 0)
+    device: str = _doc("auto (CUDA when present) | cpu | cuda", "auto")
+    bf16: str | bool = _doc("bf16 autocast: auto (on CUDA only) | true | false", "auto")
+    workers: int = _doc("data-loader worker processes", 0)
+    threads: int | None = _doc("CPU threads for torch; null = torch's default", None)
+    data_root: str | None = _doc("root of downloaded data sets (else the VCON_*_ROOT environment variables)", None)
+    image_size: int | None = _doc("image side the data set is resized to; null = the data set's default", None)
+    max_length: int = _doc("token limit of text data sets", 128)
+    augment: bool = _doc("training augmentation of the data set (RandAugment/MixUp on CIFAR)", True)
+    tensorboard: bool = _doc("write TensorBoard events into DIR/tensorboard", True)
+
+    @property
+    def is_dense(self) -> bool:
+        return self.compressor is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(CellConfig)}
+
+
+def describe_keys() -> str:
+    """Every key with its default, for `vcon train --help`."""
+    lines = []
+    for name, f in FIELDS.items():
+        lines.append(f"  {name:<16} {f.metadata['doc']} (default: {f.default!r})")
+    return "\n".join(lines)
+
+
+def _suggest(key: str) -> str:
+    close = difflib.get_close_matches(key, list(FIELDS), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """'key=value' with a YAML value: `--set lr=3e-4`, `--set compressor={name: binary}`."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ConfigError(f"--set expects key=value, got {text!r}")
+    return key.strip(), yaml.safe_load(value) if value.strip() else None
+
+
+def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[CellConfig, str]:
+    """The cell config from a YAML file plus `key=value` overrides; also returns where it came from."""
+    raw: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: a cell config is a mapping of keys to values, got {type(loaded).__name__}")
+        raw.update(loaded)
+        source = str(path)
+    for text in overrides:
+        key, value = parse_override(text)
+        raw[key] = value
+    return from_dict(raw, source), source
+
+
+def _number(raw: dict[str, Any], key: str, kind: type, source: str, minimum: float | None = None,
+            strict: bool = False, optional: bool = False) -> None:
+    value = raw[key]
+    if value is None and optional:
+        return
+    if kind is float and isinstance(value, str):
+        try:  # YAML 1.1 reads 3e-4 (no dot) as a string
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+        raise ConfigError(f"{source}: {key} must be {'a number' if kind is float else 'an integer'}, got {value!r}")
+    if minimum is not None and (value <= minimum if strict else value < minimum):
+        raise ConfigError(f"{source}: {key} must be {'>' if strict else '>='} {minimum}, got {value!r}")
+    raw[key] = kind(value)
+
+
+def _choice(raw: dict[str, Any], key: str, choices: tuple[str, ...], source: str) -> None:
+    if raw[key] not in choices:
+        raise ConfigError(f"{source}: {key} must be one of {', '.join(choices)}, got {raw[key]!r}")
+
+
+def _steps_or_epochs(value: Any, key: str, source: str) -> None:
+    if isinstance(value, bool) or not (
+        (isinstance(value, int) and value >= 0) or (isinstance(value, str) and _EPOCHS.match(value))
+    ):
+        raise ConfigError(f"{source}: {key} must be a step count >= 0 or epochs written like '12ep', got {value!r}")
+
+
+def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
+    """Check every key and value (types, ranges, choices) and build the config."""
+    for key in raw:
+        if key not in FIELDS:
+            raise ConfigError(f"{source}: unknown key {key!r}{_suggest(key)}; valid keys: {', '.join(FIELDS)}")
+    values = {name: f.default for name, f in FIELDS.items()}
+    values.update(raw)
+    for key in ("model", "dataset", "init", "method", "schedule", "original", "device"):
+        if not isinstance(values[key], str) or not values[key]:
+            raise ConfigError(f"{source}: {key} must be a non-empty string, got {values[key]!r}")
+    _choice(values, "method", METHODS, source)
+    _choice(values, "original", ORIGINALS, source)
+    _choice(values, "device", DEVICES, source)
+    if values["bf16"] not in ("auto", True, False):
+        raise ConfigError(f"{source}: bf16 must be auto, true or false, got {values['bf16']!r}")
+    _number(values, "epochs", int, source, 0, strict=True)
+    _number(values, "batch_size", int, source, 0, strict=True)
+    _number(values, "eval_batch_size", int, source, 0, strict=True)
+    _number(values, "lr", float, source, 0, strict=True)
+    _number(values, "weight_decay", float, source, 0)
+    _number(values, "min_lr", float, source, 0)
+    _number(values, "grad_clip", float, source, 0, strict=True, optional=True)
+    _number(values, "seed", int, source, 0)
+    _number(values, "workers", int, source, 0)
+    _number(values, "threads", int, source, 0, strict=True, optional=True)
+    _number(values, "image_size", int, source, 0, strict=True, optional=True)
+    _number(values, "max_length", int, source, 0, strict=True)
+    for key in ("q", "iterative_t", "warmup_steps"):
+        if not (key == "iterative_t" and values[key] is None):
+            _steps_or_epochs(values[key], key, source)
+    if values["compressor"] is not None:
+        from vcon.compressors import SpecError, from_spec
+
+        try:
+            values["compressor"] = from_spec(values["compressor"]).to_spec()
+        except SpecError as error:
+            raise ConfigError(f"{source}: compressor: {error}") from None
+    if values["layers"] is not None and (
+        not isinstance(values["layers"], list) or not all(isinstance(p, str) for p in values["layers"])
+    ):
+        raise ConfigError(f"{source}: layers must be a list of glob patterns, got {values['layers']!r}")
+    for key in ("augment", "tensorboard"):
+        if not isinstance(values[key], bool):
+            raise ConfigError(f"{source}: {key} must be true or false, got {values[key]!r}")
+    return CellConfig(**values)
+
+
+def to_steps(value: int | str, steps_per_epoch: int) -> int:
+    """Steps from an int or an 'Nep' string (rounded to the nearest step)."""
+    if isinstance(value, int):
+        return value
+    return int(round(float(_EPOCHS.match(value).group(1)) * steps_per_epoch))

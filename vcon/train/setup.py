@@ -1,0 +1,121 @@
+"""Everything a cell needs before its first step: device, data, model, compression, step counts."""
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+import vcon
+from vcon.data import DatasetBundle, DatasetOptions, build_dataset
+from vcon.models import Classifier, build_model
+from vcon.models.tokenizer import load_tokenizer
+from vcon.train.config import CellConfig, ConfigError, to_steps
+from vcon.train.outputs import METRICS_FILE
+
+DENSE_CHECKPOINT = "dense.pt"
+COMPRESSED_CHECKPOINT = "model.pt"
+
+
+@dataclass
+class Cell:
+    """A cell ready to train."""
+
+    config: CellConfig
+    device: torch.device
+    data: DatasetBundle
+    model: Classifier
+    train_loader: DataLoader
+    steps_per_epoch: int
+    total_steps: int
+    q: int
+    iterative_t: int
+    warmup_steps: int
+    dense_reference: dict[str, float] | None
+
+    @property
+    def method(self) -> str:
+        return "dense" if self.config.is_dense else self.config.method
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device: cuda was asked for but no CUDA device is available; use device=auto or cpu")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _dense_run_dir(init: str) -> Path | None:
+    path = Path(init)
+    return path if (path / DENSE_CHECKPOINT).is_file() or (path / METRICS_FILE).is_file() else None
+
+
+def _load_dense(model: Classifier, run_dir: Path) -> dict[str, float] | None:
+    checkpoint = run_dir / DENSE_CHECKPOINT
+    if not checkpoint.is_file():
+        raise ConfigError(f"init: {run_dir} holds no {DENSE_CHECKPOINT}; is it the DIR of a finished dense `vcon train` run?")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    metrics_path = run_dir / METRICS_FILE
+    return json.loads(metrics_path.read_text())["test"] if metrics_path.is_file() else None
+
+
+def build_cell(config: CellConfig) -> Cell:
+    """Build data and model, compress, and check the step counts; raises before any training."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = pick_device(config.device)
+    seed_everything(config.seed)
+    dense_dir = _dense_run_dir(config.init)
+    model_init = "scratch" if dense_dir is not None else config.init
+    tokenizer = load_tokenizer(config.model, model_init)
+    options = DatasetOptions(root=config.data_root, seed=config.seed, image_size=config.image_size,
+                             augment=config.augment, max_length=config.max_length, tokenizer=tokenizer)
+    data = build_dataset(config.dataset, options)
+    model = build_model(config.model, data.num_classes, data.input_spec, model_init)
+    dense_reference = _load_dense(model, dense_dir) if dense_dir is not None else None
+
+    generator = torch.Generator().manual_seed(config.seed)
+    train_loader = DataLoader(data.train, batch_size=config.batch_size, shuffle=True, generator=generator,
+                              collate_fn=data.collate_fn, num_workers=config.workers,
+                              pin_memory=device.type == "cuda", persistent_workers=config.workers > 0)
+    steps_per_epoch = len(train_loader)
+    total_steps = steps_per_epoch * config.epochs
+    q = to_steps(config.q, steps_per_epoch) if config.method == "vcon" and not config.is_dense else 0
+    iterative_t = (to_steps(config.iterative_t, steps_per_epoch) if config.iterative_t is not None
+                   else math.ceil(0.2 * total_steps))
+    warmup = to_steps(config.warmup_steps, steps_per_epoch)
+    for key, value in (("q", q), ("iterative_t", iterative_t), ("warmup_steps", warmup)):
+        if value > total_steps:
+            raise ConfigError(
+                f"{key} = {getattr(config, key)!r} is {value} steps, longer than the run "
+                f"({config.epochs} epochs x {steps_per_epoch} steps = {total_steps}); lower it or train longer"
+            )
+    if not config.is_dense:
+        vcon.compress(model, config.compressor, layers=config.layers, original=config.original,
+                      iterative=config.method == "iterative")
+    model.to(device)
+    return Cell(config, device, data, model, train_loader, steps_per_epoch, total_steps, q, iterative_t,
+                warmup, dense_reference)
+
+
+def resolved_config(cell: Cell) -> dict[str, Any]:
+    """The cell config with step counts resolved, as written into DIR and metrics.json."""
+    resolved = cell.config.to_dict()
+    resolved.update(q=cell.q, iterative_t=cell.iterative_t,
+                    warmup_steps=cell.warmup_steps, steps_per_epoch=cell.steps_per_epoch,
+                    total_steps=cell.total_steps, device=str(cell.device))
+    return resolved
