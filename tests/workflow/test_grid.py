@@ -1,0 +1,170 @@
+"""vcon.grid: cell counts of the shipped configs (counted by hand), canonical strings, errors."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from vcon.grid import GridError, canonical_length, canonical_seed, expand, load
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def tiny() -> dict:
+    return yaml.safe_load((CONFIGS / "test-tiny.yaml").read_text())
+
+
+def test_default_counts():
+    # 2 experiments x 3 seeds = 6 dense; x 3 compressors: 18 post-shot, 18 iterative,
+    # 72 VCON (4 Q, linear) + 18 ablation (prune90 only: cosine/exponential/step at 2ep).
+    grid = load(CONFIGS / "default.yaml")
+    assert grid.counts() == {"dense": 6, "posthoc": 18, "iterative": 18, "vcon": 90}
+    assert len(grid) == 132
+
+
+def test_paper_counts():
+    # 15 experiments (vit-tiny 1, vit-small 3, vit-base 3, bert-base 8) x 3 seeds = 45 dense;
+    # x 3 compressors: 135 post-shot, 135 iterative, 405 VCON (3 Q each) + 27 ablation
+    # (vit-tiny: 3 seeds x 3 compressors x 3 extra shapes at 12ep).
+    grid = load(CONFIGS / "paper.yaml")
+    assert grid.counts() == {"dense": 45, "posthoc": 135, "iterative": 135, "vcon": 432}
+    assert len(grid) == 747
+
+
+def test_tiny_counts():
+    # 1 experiment x 2 seeds: 2 dense; x 2 compressors: 4 post-shot, 4 iterative, 8 VCON (2 Q).
+    grid = load(CONFIGS / "test-tiny.yaml")
+    assert grid.counts() == {"dense": 2, "posthoc": 4, "iterative": 4, "vcon": 8}
+
+
+def test_run_ids_and_cell_configs():
+    grid = load(CONFIGS / "test-tiny.yaml")
+    assert list(grid.cells)[:5] == [
+        "vit-digits/digits/dense/seed0",
+        "vit-digits/digits/prune90/posthoc/q0/seed0",
+        "vit-digits/digits/prune90/iterative/t1ep/seed0",
+        "vit-digits/digits/prune90/vcon/q10-linear/seed0",
+        "vit-digits/digits/prune90/vcon/q1ep-linear/seed0",
+    ]
+    vcon = grid.cells["vit-digits/digits/prune90/vcon/q10-linear/seed0"].config
+    assert vcon["q"] == 10 and vcon["schedule"] == "linear" and vcon["method"] == "vcon"
+    assert vcon["init"] == "results/runs/vit-digits/digits/dense/seed0"
+    assert vcon["compressor"] == {"name": "prune", "sparsity": 0.9, "granularity": "layer"}
+    assert vcon["iterative_t"] is None and vcon["epochs"] == 2
+    iterative = grid.cells["vit-digits/digits/binary/iterative/t1ep/seed1"].config
+    assert iterative["iterative_t"] == "1ep" and iterative["q"] == 0 and iterative["seed"] == 1
+    dense = grid.cells["vit-digits/digits/dense/seed0"].config
+    assert dense["compressor"] is None and dense["epochs"] == 3 and dense["init"] == "scratch"
+    # Every key of the interface's cell config is present.
+    assert {"model", "dataset", "init", "compressor", "method", "q", "schedule", "iterative_t", "original",
+            "epochs", "batch_size", "lr", "weight_decay", "warmup_steps", "min_lr", "grad_clip", "seed",
+            "device", "bf16", "workers", "data_root"} <= set(vcon)
+
+
+def test_paper_dense_is_reference_not_init():
+    grid = load(CONFIGS / "paper.yaml")
+    cell = grid.cells["vit-tiny/cifar10/prune90/vcon/q12ep-linear/seed42"]
+    assert cell.config["init"] == "WinKawaks/vit-tiny-patch16-224" and cell.init_run is None
+    assert cell.config["epochs"] == 60 and cell.config["batch_size"] == 128 and cell.config["lr"] == 1e-4
+    assert cell.resources == {"threads": 8, "mem_mb": 32000, "runtime": 240, "gpu": 1}
+    bert = grid.cells["bert-base/glue-mnli/binary/vcon/q2ep-linear/seed43"]
+    assert bert.resources["runtime"] == 900 and bert.config["lr"] == 2e-5
+
+
+@pytest.mark.parametrize("value, expected", [
+    (120, "120"), ("120", "120"), (120.0, "120"), ("12ep", "12ep"), (" 12 EP ", "12ep"), ("012ep", "12ep"),
+    (0, "0"),
+])
+def test_canonical_length(value, expected):
+    assert canonical_length(value) == expected
+
+
+@pytest.mark.parametrize("value", [1.5, -3, True, "12 epochs", "1.5ep", None])
+def test_canonical_length_rejects(value):
+    with pytest.raises(GridError):
+        canonical_length(value)
+
+
+def test_canonical_seed():
+    assert [canonical_seed(s) for s in (0, "7", 3.0)] == ["0", "7", "3"]
+    with pytest.raises(GridError):
+        canonical_seed(-1)
+
+
+def test_number_formatting_does_not_change_paths():
+    a, b = tiny(), tiny()
+    a["q"], b["q"] = [120, "2ep"], [120.0, "2EP"]
+    a["seeds"], b["seeds"] = [0, 1], [0.0, "1"]
+    assert list(expand(a).cells) == list(expand(b).cells)
+    assert "vit-digits/digits/binary/vcon/q120-linear/seed1" in expand(a).cells
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("seeds", [0, 0], "duplicate seeds"),
+    ("q", [120, "120"], "duplicate Q values"),
+    ("q", [120, 120.0], "duplicate Q values"),
+    ("methods", ["vcon", "vcon"], "duplicate methods"),
+])
+def test_duplicates_are_errors(key, value, message):
+    config = tiny()
+    config[key] = value
+    with pytest.raises(GridError, match=message):
+        expand(config)
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: c.update(models={}),
+    lambda c: c.update(seeds=[]),
+    lambda c: c.update(compressors={}, dense=False),
+    lambda c: c["models"]["vit-digits"].update(datasets={}),
+])
+def test_zero_cells_is_an_error(change):
+    config = tiny()
+    change(config)
+    with pytest.raises(GridError, match="zero cells"):
+        expand(config)
+
+
+def test_invalid_grids():
+    config = tiny()
+    config["q"] = [0, 10]
+    with pytest.raises(GridError, match="post-shot"):
+        expand(config)
+    config = tiny()
+    config["training"]["q"] = 5
+    with pytest.raises(GridError, match="may not set q"):
+        expand(config)
+    config = tiny()
+    config["compressors"]["dense"] = {"name": "binary"}
+    with pytest.raises(GridError, match="reserved"):
+        expand(config)
+
+
+def test_ablation_overlap_is_merged_not_duplicated():
+    config = tiny()
+    config["ablation"] = {"schedules": ["linear", "cosine"], "q": [10], "compressors": ["binary"]}
+    grid = expand(config)
+    assert grid.counts()["vcon"] == 8 + 2  # cosine at Q=10 for binary, 2 seeds; linear already there
+    assert "vit-digits/digits/binary/vcon/q10-cosine/seed0" in grid.cells
+    assert "vit-digits/digits/prune90/vcon/q10-cosine/seed0" not in grid.cells
+
+
+def test_dense_switch():
+    config = tiny()
+    config["dense"] = False
+    grid = expand(config)
+    assert "dense" not in grid.counts()
+    assert grid.cells["vit-digits/digits/binary/posthoc/q0/seed0"].config["init"] == "scratch"
+    config["dense"] = {"run": True, "init_from": False}
+    grid = expand(config)
+    assert grid.counts()["dense"] == 2
+    assert grid.cells["vit-digits/digits/binary/posthoc/q0/seed0"].init_run is None
+
+
+def test_config_is_not_mutated():
+    config = tiny()
+    before = copy.deepcopy(config)
+    expand(config)
+    assert config == before

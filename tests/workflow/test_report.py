@@ -1,0 +1,141 @@
+"""Aggregation and plots on synthetic metrics.json files: exact statistics, missing runs, bold."""
+from __future__ import annotations
+
+import argparse
+import math
+
+import pandas as pd
+import pytest
+from conftest import write_metrics
+
+from vcon.report import cli_aggregate, cli_plot, collect, tables
+
+PRUNE = {"name": "prune", "sparsity": 0.9, "granularity": "layer"}
+# run id -> test accuracy; vcon seed 2 and iterative seed 1 are expected but never finished.
+VALUES = {
+    "m/d/dense/seed0": 0.90, "m/d/dense/seed1": 0.92, "m/d/dense/seed2": 0.94,
+    "m/d/p90/posthoc/q0/seed0": 0.70, "m/d/p90/posthoc/q0/seed1": 0.72, "m/d/p90/posthoc/q0/seed2": 0.74,
+    "m/d/p90/iterative/t5/seed0": 0.75, "m/d/p90/iterative/t5/seed2": 0.75,
+    "m/d/p90/vcon/q10-linear/seed0": 0.80, "m/d/p90/vcon/q10-linear/seed1": 0.84,
+    "m/d/p90/vcon/q20-linear/seed0": 0.60, "m/d/p90/vcon/q20-linear/seed1": 0.62,
+    "m/d/p90/vcon/q10-cosine/seed0": 0.81, "m/d/p90/vcon/q10-cosine/seed1": 0.83,
+}
+EXPECTED_MISSING = ["m/d/p90/iterative/t5/seed1", "m/d/p90/vcon/q10-linear/seed2"]
+
+
+@pytest.fixture
+def results(tmp_path):
+    runs = tmp_path / "runs"
+    for run_id, accuracy in VALUES.items():
+        identity = collect.parse_run_id(run_id)
+        history = [{"epoch": e, "step": 5 * e, "beta": 1 - e / 2, "lr": 1e-3, "train_loss": 1.0,
+                    "val_blended": accuracy, "val_compressed": accuracy - 0.05 * (2 - e)} for e in (1, 2)]
+        write_metrics(runs / run_id / "metrics.json", accuracy, history, spec=None if "dense" in run_id else PRUNE,
+                      **{k: identity[k] for k in ("model", "dataset", "compressor", "method")})
+    rows = [collect.parse_run_id(r) for r in [*VALUES, *EXPECTED_MISSING]]
+    for row in rows:
+        row["compressor_spec"] = "" if row["method"] == "dense" else '{"granularity": "layer", "name": "prune", "sparsity": 0.9}'
+    pd.DataFrame(rows).to_csv(tmp_path / "cells.csv", index=False)
+    return tmp_path
+
+
+def aggregate(root, *headline):
+    args = argparse.Namespace(runs=str(root / "runs"), cells=str(root / "cells.csv"), out=str(root / "tables"),
+                              headline_q=list(headline) or None, schedule="linear")
+    assert cli_aggregate.run(args) == 0
+    return collect.read_runs(root / "tables" / "runs.csv"), pd.read_csv(root / "tables" / "accuracy.csv")
+
+
+def cell(table, column):
+    return table[table["column"] == column].iloc[0]
+
+
+def test_runs_table_one_row_per_expected_run(results):
+    runs, _ = aggregate(results)
+    assert len(runs) == len(VALUES) + len(EXPECTED_MISSING)
+    missing = runs[runs["status"] == "missing"]
+    assert sorted(missing["run"]) == EXPECTED_MISSING
+    assert missing["value"].isna().all()  # never filled in
+    assert runs.loc[runs["run"] == "m/d/dense/seed1", "value"].item() == pytest.approx(0.92)
+    assert runs.loc[runs["run"] == "m/d/dense/seed1", "seed"].item() == "1"
+    assert runs.loc[runs["run"] == "m/d/p90/vcon/q10-cosine/seed0", "schedule"].item() == "cosine"
+    assert "compression.total.sparsity" in runs and "timing.wall_s" in runs
+
+
+def test_accuracy_statistics_exact(results):
+    _, table = aggregate(results, "10")
+    dense = cell(table, "dense")
+    assert (dense["mean"], dense["std"], dense["n"], dense["expected"]) == pytest.approx((92.0, 2.0, 3, 3))
+    posthoc = cell(table, "posthoc")
+    assert (posthoc["mean"], posthoc["std"], posthoc["n"]) == pytest.approx((72.0, 2.0, 3))
+    iterative = cell(table, "iterative")
+    assert (iterative["mean"], iterative["std"], iterative["n"], iterative["expected"]) == pytest.approx((75.0, 0.0, 2, 3))
+    vcon = cell(table, "vcon")
+    assert (vcon["mean"], vcon["std"], vcon["n"], vcon["expected"]) == pytest.approx((82.0, math.sqrt(8), 2, 3))
+    assert vcon["q"] == 10 and vcon["selection"] == "configured"
+    gain = cell(table, "gain")  # paired by seed: seeds 0 and 1 give +10 and +12
+    assert (gain["mean"], gain["std"], gain["n"]) == pytest.approx((11.0, math.sqrt(2), 2))
+    assert table.loc[table["best"], "column"].tolist() == ["vcon"]
+
+
+def test_markdown_marks_best_and_missing(results):
+    aggregate(results, "10")
+    md = (results / "tables" / "accuracy.md").read_text()
+    assert "**82.00 ± 2.83 (n=2/3)**" in md
+    assert "75.00 ± 0.00 (n=2/3)" in md and "92.00 ± 2.00 (n=3)" in md
+    assert "+11.00 ± 1.41 (n=2/3)" in md  # 3 seeds expected in both, 2 paired
+    assert "VCON at the configured Q = 10" in md
+    tex = (results / "tables" / "accuracy.tex").read_text()
+    assert r"\textbf{82.00 $\pm$ 2.83 (n=2/3)}" in tex and r"\multicolumn{5}{c}{p90}" in tex
+
+
+def test_best_q_is_chosen_on_validation(results):
+    _, table = aggregate(results)  # default: best
+    vcon = cell(table, "vcon")
+    assert vcon["q"] == 10 and vcon["selection"] == "best on validation"
+    assert "best Q" in (results / "tables" / "accuracy.md").read_text()
+
+
+def test_ablation_table(results):
+    aggregate(results, "10")
+    ablation = pd.read_csv(results / "tables" / "ablation.csv", dtype={"q": str})
+    by_q = ablation[ablation["axis"] == "q"].set_index("q")["mean"]
+    assert by_q.to_dict() == pytest.approx({"0": 72.0, "10": 82.0, "20": 61.0})
+    shapes = ablation[ablation["axis"] == "schedule"].set_index("schedule")["mean"]
+    assert shapes.to_dict() == pytest.approx({"linear": 82.0, "cosine": 82.0})
+    md = (results / "tables" / "ablation.md").read_text()
+    assert "post-shot (Q=0)" in md and "cosine @ Q=10" in md
+
+
+def test_reference_table_only_with_the_reference_experiment(results):
+    aggregate(results, "10")
+    assert not (results / "tables" / "reference.md").exists()
+    runs = collect.read_runs(results / "tables" / "runs.csv")
+    runs["model"], runs["dataset"] = "vit-tiny", "cifar10"
+    accuracy = tables.accuracy_table(runs, {"default": "10"})
+    reference = tables.reference_table(runs, accuracy)
+    prune = reference.iloc[0]
+    assert (prune["paper_posthoc"], prune["paper_vcon"], prune["paper_gain"]) == (90.62, 94.52, 3.90)
+    assert prune["ours_label"] == "p90" and prune["ours_vcon"] == pytest.approx(82.0)
+    assert reference.iloc[1]["ours_label"] == ""  # no binary run: shown as not run
+    assert reference.iloc[-1]["paper_posthoc"] == 98.14 and reference.iloc[-1]["ours_posthoc"] == pytest.approx(92.0)
+    tables.write_reference(reference, results)
+    assert "not run" in (results / "reference.md").read_text()
+
+
+def test_bootstrap_ci():
+    low, high = tables.bootstrap_ci([1.0, 2.0, 3.0], resamples=2000)
+    assert 1.0 <= low < 2.0 < high <= 3.0
+    assert tables.bootstrap_ci([5.0]) == (5.0, 5.0)
+
+
+def test_plots_write_png_and_pdf(results):
+    aggregate(results, "10")
+    for figure in ("beta_ablation", "transition_curves", "gains", "schedules"):
+        args = argparse.Namespace(figure=figure, runs=str(results / "tables" / "runs.csv"),
+                                  history=str(results / "tables" / "history.csv"), out=str(results / "figures"),
+                                  headline_q=["10"], schedule="linear", bootstrap=200)
+        assert cli_plot.run(args) == 0
+        for ext in ("png", "pdf"):
+            path = results / "figures" / f"{figure}.{ext}"
+            assert path.stat().st_size > 1000, path

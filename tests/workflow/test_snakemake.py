@@ -1,0 +1,148 @@
+"""The Snakemake workflow: schema validation, the paper grid's DAG, lint, and what reruns when
+code, config or results change (a fake trainer in a copy of the workflow)."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, job_counts, snakemake
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+# Every test below that runs Snakemake takes a few seconds (the finished tree: ~30 s once).
+slow = pytest.mark.slow
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+DATA_FIGURES = {"figure_beta_ablation": 1, "figure_transition_curves": 1, "figure_gains": 1}
+ALL_FIGURES = {**DATA_FIGURES, "figure_schedules": 1}
+
+
+def config_of(name: str) -> dict:
+    return yaml.safe_load((REPO / "configs" / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "paper.yaml", "test-tiny.yaml"])
+def test_shipped_configs_validate(name):
+    validate(config_of(name), str(SCHEMA))
+
+
+@pytest.mark.parametrize("change", [
+    lambda c: c.update(seeds=["zero"]),
+    lambda c: c.update(methods=["posthoc", "magic"]),
+    lambda c: c.update(q=["12 epochs"]),
+    lambda c: c["models"]["vit-digits"].update(dataset="typo"),
+    lambda c: c["training"].update(q=3),
+    lambda c: c["resources"].update(gpus=1),
+])
+def test_bad_config_is_rejected(change):
+    config = config_of("test-tiny.yaml")
+    change(config)
+    with pytest.raises(WorkflowError):
+        validate(config, str(SCHEMA))
+
+
+@slow
+def test_paper_dry_run_lists_every_job(tmp_path):
+    # 747 cells (tests/workflow/test_grid.py) + aggregate + 4 figures + all; no data needed.
+    started = time.monotonic()
+    result = snakemake(REPO, "-n", "--quiet", "rules", "--configfile", "configs/paper.yaml", "-d", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert job_counts(result.stdout + result.stderr) == {"train": 747, "aggregate": 1, **ALL_FIGURES, "all": 1}
+    assert time.monotonic() - started < 60
+
+
+@slow
+def test_default_dry_run(tmp_path):
+    result = snakemake(REPO, "-n", "--quiet", "rules", "-d", str(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert job_counts(result.stdout + result.stderr) == {"train": 132, "aggregate": 1, **ALL_FIGURES, "all": 1}
+
+
+@slow
+def test_lint_is_clean():
+    result = snakemake(REPO, "--lint", timeout=120)
+    assert result.returncode == 0 and "Congratulations" in result.stdout + result.stderr, result.stdout[-3000:]
+
+
+# --- rerun behaviour on a finished tree ---------------------------------------------------------
+
+def dry_run(root: Path, *args: str) -> dict[str, int]:
+    result = snakemake(root, "-n", "--configfile", "configs/test-tiny.yaml", *args, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return job_counts(result.stdout + result.stderr)
+
+
+def edit(path: Path, text: str = "\n# edited\n") -> None:
+    path.write_text(path.read_text() + text)
+    later = time.time() + 5
+    os.utime(path, (later, later))
+
+
+@slow
+def test_finished_tree_is_up_to_date(finished_tiny):
+    assert (finished_tiny / "results/tables/accuracy.md").exists()
+    assert (finished_tiny / "figures/gains.pdf").exists()
+    assert (finished_tiny / "results/cells/vit-digits/digits/prune90/vcon/q10-linear/seed1.yaml").exists()
+    assert dry_run(finished_tiny) == {}
+
+
+@slow
+def test_plot_code_edit_reruns_figures_only(tiny_copy):
+    edit(tiny_copy / "vcon/report/plots.py")
+    assert dry_run(tiny_copy) == {**ALL_FIGURES, "all": 1}
+
+
+@slow
+def test_aggregation_code_edit_reruns_aggregation_and_figures(tiny_copy):
+    edit(tiny_copy / "vcon/report/tables.py")
+    assert dry_run(tiny_copy) == {"aggregate": 1, **DATA_FIGURES, "all": 1}
+
+
+@slow
+def test_new_seed_runs_only_new_cells(tiny_copy):
+    config = config_of("test-tiny.yaml")
+    config["seeds"] = [0, 1, 2]
+    (tiny_copy / "configs/test-tiny.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tiny_copy, "-n", "--configfile", "configs/test-tiny.yaml", timeout=120)
+    counts = job_counts(result.stdout + result.stderr)
+    assert counts == {"train": 9, "aggregate": 1, **DATA_FIGURES, "all": 1}  # 1 dense + 2 x (1 + 1 + 2)
+    assert "seed0/metrics.json" not in "".join(l for l in result.stdout.splitlines() if l.strip().startswith("output:"))
+
+
+@slow
+def test_new_q_runs_only_new_cells(tiny_copy):
+    config = config_of("test-tiny.yaml")
+    config["q"] = [10, "1ep", 40]
+    (tiny_copy / "configs/test-tiny.yaml").write_text(yaml.safe_dump(config))
+    assert dry_run(tiny_copy) == {"train": 4, "aggregate": 1, **DATA_FIGURES, "all": 1}  # 2 compressors x 2 seeds
+
+
+@slow
+def test_one_cell_setting_change_reruns_that_cell_only(tiny_copy):
+    config = config_of("test-tiny.yaml")
+    config["compressors"]["binary"]["scale"] = "row"
+    (tiny_copy / "configs/test-tiny.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tiny_copy, "-n", "--configfile", "configs/test-tiny.yaml", timeout=120)
+    assert job_counts(result.stdout + result.stderr)["train"] == 8  # binary: 2 seeds x (post-shot, iterative, 2 Q)
+    assert "params have changed" in result.stdout.lower()
+
+
+@slow
+def test_trainer_code_change_is_detected_and_can_be_kept(tiny_copy):
+    edit(tiny_copy / "vcon/train/cli.py")
+    assert dry_run(tiny_copy)["train"] == 18
+    listed = snakemake(tiny_copy, "--list-changes", "code", "--configfile", "configs/test-tiny.yaml", timeout=120)
+    assert "results/runs/vit-digits/digits/dense/seed0/metrics.json" in listed.stdout
+    # Documented in docs/workflow.md: keep the finished runs despite the trainer edit.
+    keep = ("--rerun-triggers", "mtime", "params", "input", "software-env")
+    assert dry_run(tiny_copy, *keep) == {}
+    # Editing report code is not a trainer change.
+    edit(tiny_copy / "vcon/report/collect.py")
+    assert "train" not in dry_run(tiny_copy, *keep)
+    # --touch records the current code: plain calls are up to date afterwards.
+    touched = snakemake(tiny_copy, "--touch", "--cores", "1", "--configfile", "configs/test-tiny.yaml", timeout=120)
+    assert touched.returncode == 0, touched.stderr[-3000:]
+    assert dry_run(tiny_copy) == {}

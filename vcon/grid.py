@@ -1,0 +1,398 @@
+"""Expand a workflow config (configs/*.yaml) into the cells of the benchmark.
+
+A cell is one `vcon train` job. Its identity (model, dataset, compressor, method, Q or T, beta shape,
+seed) is spelled as canonical strings and fixes its run directory:
+
+    results/runs/{model}/{dataset}/dense/seed{seed}
+    results/runs/{model}/{dataset}/{compressor}/posthoc/q0/seed{seed}
+    results/runs/{model}/{dataset}/{compressor}/iterative/t{T}/seed{seed}
+    results/runs/{model}/{dataset}/{compressor}/vcon/q{Q}-{schedule}/seed{seed}
+
+Everything else (epochs, lr, init, ...) lives in the cell's config dict (keys of docs/interfaces.md),
+so changing it reruns the cell in place. Run ids (the path below results/runs) never depend on how a
+number was written in YAML: Q 120, "120" and 120.0 are all "120"; 12 epochs is "12ep".
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+METHODS = ("posthoc", "iterative", "vcon")
+SHAPES = ("linear", "cosine", "exponential", "step")
+RUNS_ROOT = "results/runs"
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+EPOCHS = re.compile(r"^\s*(\d+)\s*ep\s*$", re.IGNORECASE)
+RESOURCE_KEYS = ("threads", "mem_mb", "runtime", "gpu")
+DEFAULT_RESOURCES = {"threads": 1, "mem_mb": 2000, "runtime": 30, "gpu": 0}
+
+# The cell config of docs/interfaces.md, in its order, with the trainer's documented defaults.
+CELL_DEFAULTS: dict[str, Any] = {
+    "model": None,
+    "dataset": None,
+    "init": "scratch",
+    "compressor": None,
+    "method": "posthoc",
+    "q": 0,
+    "schedule": "linear",
+    "iterative_t": None,
+    "original": "shared",
+    "epochs": 10,
+    "batch_size": 64,
+    "lr": 0.001,
+    "weight_decay": 0.0,
+    "warmup_steps": 0,
+    "min_lr": 1.0e-6,
+    "grad_clip": None,
+    "seed": 0,
+    "device": "auto",
+    "bf16": "auto",
+    "workers": 0,
+    "data_root": None,
+}
+# Keys the grid sets itself; a `training:` block may not override them.
+IDENTITY_KEYS = ("model", "dataset", "compressor", "method", "q", "schedule", "iterative_t", "seed")
+
+
+class GridError(ValueError):
+    """The workflow config does not describe a valid, non-empty set of distinct cells."""
+
+
+def canonical_length(value: Any, what: str = "Q") -> str:
+    """A transition length as a path-safe string: steps "120" or epochs "12ep"."""
+    if isinstance(value, bool):
+        raise GridError(f"{what} must be a number of steps or 'Nep', got {value!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise GridError(f"{what} must be a whole number of steps, got {value!r}")
+        value = int(value)
+    if isinstance(value, int):
+        if value < 0:
+            raise GridError(f"{what} must be >= 0, got {value}")
+        return str(value)
+    if isinstance(value, str):
+        match = EPOCHS.match(value)
+        if match:
+            return f"{int(match.group(1))}ep"
+        if value.strip().isdigit():
+            return str(int(value))
+    raise GridError(f"{what} must be a number of steps (120) or of epochs ('12ep'), got {value!r}")
+
+
+def length_value(canonical: str) -> int | str:
+    """The cell-config value of a canonical length: 120 (steps) or "12ep"."""
+    return canonical if canonical.endswith("ep") else int(canonical)
+
+
+def is_zero_length(canonical: str) -> bool:
+    return canonical in ("0", "0ep")
+
+
+def canonical_seed(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise GridError(f"a seed must be a non-negative integer, got {value!r}")
+    text = str(value).strip()
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise GridError(f"a seed must be a non-negative integer, got {value!r}")
+        text = str(int(value))
+    if not text.isdigit():
+        raise GridError(f"a seed must be a non-negative integer, got {value!r}")
+    return str(int(text))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One training job: its identity (canonical strings) and its full cell config."""
+
+    model: str
+    dataset: str
+    compressor: str  # label from the config's `compressors`, or "none" for a dense run
+    method: str  # "dense" | posthoc | iterative | vcon
+    variant: str  # "" (dense) | "q0" | "t{T}" | "q{Q}-{schedule}"
+    seed: str
+    config: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    resources: dict[str, Any] = field(compare=False, hash=False, repr=False)
+    init_run: str | None = field(default=None, compare=False, hash=False)  # run id of the dense init
+
+    @property
+    def run_id(self) -> str:
+        if self.method == "dense":
+            return f"{self.model}/{self.dataset}/dense/seed{self.seed}"
+        return f"{self.model}/{self.dataset}/{self.compressor}/{self.method}/{self.variant}/seed{self.seed}"
+
+    def run_dir(self, root: str = RUNS_ROOT) -> str:
+        return f"{root}/{self.run_id}"
+
+    @property
+    def q(self) -> str:
+        return self.variant[1:].split("-")[0] if self.method in ("posthoc", "vcon") else ""
+
+    @property
+    def schedule(self) -> str:
+        return self.variant.split("-", 1)[1] if self.method == "vcon" else ""
+
+    @property
+    def iterative_t(self) -> str:
+        return self.variant[1:] if self.method == "iterative" else ""
+
+    def row(self) -> dict[str, str]:
+        """The cell's identity as a flat row (the workflow's manifest of expected runs)."""
+        return {
+            "run": self.run_id,
+            "model": self.model,
+            "dataset": self.dataset,
+            "compressor": self.compressor,
+            "method": self.method,
+            "q": self.q,
+            "schedule": self.schedule,
+            "iterative_t": self.iterative_t,
+            "seed": self.seed,
+            "compressor_spec": json.dumps(self.config["compressor"], sort_keys=True) if self.config["compressor"] else "",
+        }
+
+
+@dataclass
+class Grid:
+    cells: dict[str, Cell]  # run id -> cell, in expansion order
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def counts(self) -> dict[str, int]:
+        counted = Counter(cell.method for cell in self.cells.values())
+        return {method: counted[method] for method in ("dense", *METHODS) if counted[method]}
+
+    def rows(self) -> list[dict[str, str]]:
+        return [cell.row() for cell in self.cells.values()]
+
+    def has_experiment(self, model: str, dataset: str) -> bool:
+        return any(c.model == model and c.dataset == dataset for c in self.cells.values())
+
+
+def _label(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not LABEL.match(value):
+        raise GridError(f"{what} {value!r} is not a valid name (letters, digits, '.', '_', '+', '-')")
+    return value
+
+
+def _unique(values: Iterable[str], what: str) -> list[str]:
+    values = list(values)
+    repeated = sorted(v for v, n in Counter(values).items() if n > 1)
+    if repeated:
+        raise GridError(f"duplicate {what} after normalisation: {', '.join(repeated)}")
+    return values
+
+
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise GridError(f"{what} must be a mapping, got {value!r}")
+    return dict(value)
+
+
+def _training(*layers: Any, where: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        layer = _mapping(layer, f"{where}: training")
+        clash = sorted(set(layer) & set(IDENTITY_KEYS))
+        if clash:
+            raise GridError(f"{where}: training may not set {', '.join(clash)}; the grid sets them")
+        merged.update(layer)
+    return merged
+
+
+def _resources(*layers: Any, where: str) -> dict[str, Any]:
+    merged = dict(DEFAULT_RESOURCES)
+    for layer in layers:
+        layer = _mapping(layer, f"{where}: resources")
+        unknown = sorted(set(layer) - set(RESOURCE_KEYS))
+        if unknown:
+            raise GridError(f"{where}: unknown resources {', '.join(unknown)}; valid: {', '.join(RESOURCE_KEYS)}")
+        merged.update(layer)
+    return merged
+
+
+def _experiments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Label, registry model, merged training/resources and Q/T lists of each (model, dataset)."""
+    out = []
+    for label, entry in _mapping(config.get("models"), "models").items():
+        _label(label, "model")
+        entry = _mapping(entry, f"models.{label}")
+        datasets = entry.get("datasets") or {}
+        if isinstance(datasets, list):
+            datasets = {name: None for name in _unique(datasets, f"datasets of {label}")}
+        for dataset, spec in _mapping(datasets, f"models.{label}.datasets").items():
+            _label(dataset, "dataset")
+            spec = _mapping(spec, f"models.{label}.datasets.{dataset}")
+            where = f"models.{label}.datasets.{dataset}"
+            dense = config.get("dense") if isinstance(config.get("dense"), Mapping) else {}
+            out.append({
+                "model": label,
+                "dataset": dataset,
+                "registry_model": entry.get("model", label),
+                "training": _training(config.get("training"), entry.get("training"), spec.get("training"), where=where),
+                "dense_training": _training(dense.get("training"), entry.get("dense_training"),
+                                            spec.get("dense_training"), where=where),
+                "resources": _resources(config.get("resources"), entry.get("resources"), spec.get("resources"),
+                                        where=where),
+                # Q values and T: the dataset's, else the model's, else the top level's.
+                "q": spec.get("q", entry.get("q", config.get("q"))),
+                "iterative_t": spec.get("iterative_t", entry.get("iterative_t", config.get("iterative_t", 0))),
+            })
+    return out
+
+
+def _lengths(exp: Mapping[str, Any], methods: list[str]) -> tuple[list[str], str]:
+    """Canonical Q values and T of one experiment, checked against the methods."""
+    where = f"{exp['model']}/{exp['dataset']}"
+    q_values = _unique((canonical_length(q) for q in exp["q"] or []), f"Q values of {where}")
+    if any(is_zero_length(q) for q in q_values):
+        raise GridError("Q = 0 is the post-shot baseline: list method 'posthoc' instead of Q 0")
+    if "vcon" in methods and not q_values:
+        raise GridError(f"method 'vcon' needs at least one Q value in `q` ({where})")
+    iterative_t = canonical_length(exp["iterative_t"], "iterative_t")
+    if "iterative" in methods and is_zero_length(iterative_t):
+        raise GridError(f"method 'iterative' needs iterative_t > 0, steps or 'Nep' ({where})")
+    return q_values, iterative_t
+
+
+def _dense_switch(value: Any) -> tuple[bool, bool]:
+    """`dense: true|false` or `dense: {run: bool, init_from: bool, training: {...}}`."""
+    if value is None or isinstance(value, bool):
+        return bool(value), bool(value)
+    spec = _mapping(value, "dense")
+    run = bool(spec.get("run", True))
+    init_from = bool(spec.get("init_from", run))
+    if init_from and not run:
+        raise GridError("dense.init_from needs dense.run: compression cells cannot start from runs never made")
+    return run, init_from
+
+
+def _cell_config(base: Mapping[str, Any], **identity: Any) -> dict[str, Any]:
+    """Interface keys in the interface's order, extra trainer keys sorted: the YAML text of a
+    cell depends on its values only, never on the order keys were written in."""
+    merged = {**CELL_DEFAULTS, **base, **identity}
+    spec = merged["compressor"]
+    if spec is not None:
+        merged["compressor"] = {"name": spec["name"], **{k: spec[k] for k in sorted(spec) if k != "name"}}
+    return {key: merged[key] for key in [*CELL_DEFAULTS, *sorted(set(merged) - set(CELL_DEFAULTS))]}
+
+
+def _ablation(value: Any, compressors: Mapping[str, Any]) -> dict[str, Any]:
+    """Extra beta shapes at some Q, optionally for some compressors and models only."""
+    ablation = _mapping(value, "ablation")
+    shapes = _unique(ablation.get("schedules") or [], "ablation schedules")
+    for shape in shapes:
+        if shape not in SHAPES:
+            raise GridError(f"unknown beta schedule {shape!r} in ablation; valid: {', '.join(SHAPES)}")
+    q_values = _unique((canonical_length(q) for q in ablation.get("q") or []), "ablation Q values")
+    if any(is_zero_length(q) for q in q_values):
+        raise GridError("ablation Q values must be > 0")
+    for name in ablation.get("compressors") or []:
+        if name not in compressors:
+            raise GridError(f"ablation compressor {name!r} is not in `compressors`")
+    return {"schedules": shapes, "q": q_values, "compressors": ablation.get("compressors"),
+            "models": ablation.get("models")}
+
+
+def _variants(methods: list[str], iterative_t: str,
+              vcon_pairs: list[tuple[str, str]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, variant, identity keys) of one compressor: posthoc at Q = 0, iterative with its
+    T, VCON per (Q, shape)."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if "posthoc" in methods:
+        out.append(("posthoc", "q0", {"q": 0}))
+    if "iterative" in methods:
+        out.append(("iterative", f"t{iterative_t}", {"iterative_t": length_value(iterative_t)}))
+    if "vcon" in methods:
+        out += [("vcon", f"q{q}-{shape}", {"q": length_value(q), "schedule": shape}) for q, shape in vcon_pairs]
+    return out
+
+
+def expand(config: Mapping[str, Any]) -> Grid:
+    """Every cell of a workflow config, dense runs first; raises GridError when invalid."""
+    run_dense, init_from_dense = _dense_switch(config.get("dense"))
+    compressors = _mapping(config.get("compressors"), "compressors")
+    for label, spec in compressors.items():
+        _label(label, "compressor")
+        if label in ("dense", "none"):
+            raise GridError(f"compressor label {label!r} is reserved")
+        if not isinstance(spec, Mapping) or "name" not in spec:
+            raise GridError(f"compressor {label!r} needs a spec mapping with a 'name' key, got {spec!r}")
+    methods = _unique(config.get("methods") or [], "methods")
+    for method in methods:
+        if method not in METHODS:
+            raise GridError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
+    seeds = _unique((canonical_seed(s) for s in config.get("seeds") or []), "seeds")
+    schedule = config.get("schedule", "linear")
+    if schedule not in SHAPES:
+        raise GridError(f"unknown beta schedule {schedule!r}; valid: {', '.join(SHAPES)}")
+
+    ablation = _ablation(config.get("ablation"), compressors)
+
+    cells: list[Cell] = []
+    for exp in _experiments(config):
+        model, dataset = exp["model"], exp["dataset"]
+        q_values, iterative_t = _lengths(exp, methods)
+        for seed in seeds:
+            common = {"model": exp["registry_model"], "dataset": dataset, "seed": int(seed)}
+            dense = Cell(model, dataset, "none", "dense", "", seed,
+                         config=_cell_config({**exp["training"], **exp["dense_training"]}, **common),
+                         resources=exp["resources"])
+            if run_dense:
+                cells.append(dense)
+            init = {"init": dense.run_dir()} if init_from_dense else {}
+            for label, spec in compressors.items():
+                pairs = [(q, schedule) for q in q_values]
+                if (ablation["compressors"] is None or label in ablation["compressors"]) and (
+                        ablation["models"] is None or model in ablation["models"]):
+                    pairs += [(q, shape) for q in ablation["q"] for shape in ablation["schedules"]
+                              if (q, shape) not in pairs]
+                for method, variant, identity in _variants(methods, iterative_t, pairs):
+                    cell_config = _cell_config(exp["training"], **common, **init, compressor=spec, method=method,
+                                               **identity)
+                    cells.append(Cell(model, dataset, label, method, variant, seed, config=cell_config,
+                                      resources=exp["resources"], init_run=dense.run_id if init_from_dense else None))
+    if not cells:
+        raise GridError("the grid expands to zero cells: check models, datasets, seeds, compressors and methods")
+    repeated = sorted(run for run, n in Counter(c.run_id for c in cells).items() if n > 1)
+    if repeated:
+        raise GridError(f"duplicate cells: {', '.join(repeated[:5])}")
+    return Grid({cell.run_id: cell for cell in cells})
+
+
+def load(path: str | Path) -> Grid:
+    import yaml
+
+    with open(path) as handle:
+        return expand(yaml.safe_load(handle) or {})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vcon.grid", description="count or list a config's cells")
+    parser.add_argument("config", help="workflow config (YAML)")
+    parser.add_argument("--list", action="store_true", help="print every run directory")
+    args = parser.parse_args(argv)
+    try:
+        grid = load(args.config)
+    except GridError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.list:
+        for cell in grid.cells.values():
+            print(cell.run_dir())
+    counts = ", ".join(f"{method} {n}" for method, n in grid.counts().items())
+    print(f"{len(grid)} cells ({counts})", file=sys.stderr if args.list else sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

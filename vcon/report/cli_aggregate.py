@@ -1,0 +1,37 @@
+"""`vcon aggregate`: every metrics.json under a runs directory into runs.csv, history.csv and the
+paper-style tables (accuracy, beta ablation, and the authors' reference numbers when the runs hold
+ViT-T/CIFAR-10)."""
+from __future__ import annotations
+
+import argparse
+
+from vcon.report import collect, tables
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", default="results/runs", help="root of the run directories (default: %(default)s)")
+    parser.add_argument("--cells", help="manifest of expected runs (results/tables/cells.csv, written by the "
+                        "workflow); absent runs appear as missing. Without it: every run found.")
+    parser.add_argument("--out", default="results/tables", help="output directory (default: %(default)s)")
+    parser.add_argument("--headline-q", action="append", metavar="[MODEL=]Q",
+                        help="Q of the VCON column, e.g. 12ep or bert-base=2ep (repeatable); 'best' picks "
+                        "the Q with the best final validation metric (default: best)")
+    parser.add_argument("--schedule", default="linear", help="beta shape of the Q sweep (default: %(default)s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    cells = collect.read_cells(args.cells) if args.cells else None
+    runs, history = collect.collect(args.runs, cells)
+    collect.write(runs, history, args.out)
+    reference = None
+    if cells is not None:
+        model, dataset = tables.REFERENCE_EXPERIMENT
+        reference = bool(((cells["model"] == model) & (cells["dataset"] == dataset)).any())
+    written = tables.write_tables(runs, args.out, tables.parse_headline(args.headline_q), args.schedule, reference)
+    counts = runs["status"].value_counts().to_dict() if len(runs) else {}
+    print(f"{len(runs)} runs ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none found'}); "
+          f"wrote {args.out}/runs.csv, history.csv and {len(written)} table files")
+    missing = runs[runs["status"] != "ok"]
+    for row in missing.head(20).itertuples(index=False):
+        print(f"  {row.status}: {row.run} ({row.problem})")
+    return 0

@@ -1,0 +1,34 @@
+"""`vcon plot`: the paper's figures (PNG and PDF) from the tables `vcon aggregate` wrote."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vcon.report import collect, plots, tables
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--figure", choices=[*plots.FIGURES, "all"], default="all",
+                        help="which figure (default: all)")
+    parser.add_argument("--runs", default="results/tables/runs.csv", help="runs table of `vcon aggregate` "
+                        "(default: %(default)s)")
+    parser.add_argument("--history", default="results/tables/history.csv", help="per-epoch table of "
+                        "`vcon aggregate` (default: %(default)s)")
+    parser.add_argument("--out", default="figures", help="output directory (default: %(default)s)")
+    parser.add_argument("--headline-q", action="append", metavar="[MODEL=]Q",
+                        help="Q of the VCON curves and gains, as for `vcon aggregate` (default: best)")
+    parser.add_argument("--schedule", default="linear", help="beta shape of the Q sweep (default: %(default)s)")
+    parser.add_argument("--bootstrap", type=int, default=10000, help="bootstrap resamples (default: %(default)s)")
+
+
+def run(args: argparse.Namespace) -> int:
+    names = plots.FIGURES if args.figure == "all" else (args.figure,)
+    runs = history = None
+    if any(name != "schedules" for name in names):
+        runs = collect.read_runs(args.runs)
+        history = collect.read_history(args.history) if Path(args.history).exists() else None
+    headline = tables.parse_headline(args.headline_q)
+    for name in names:
+        paths = plots.draw(name, args.out, runs, history, headline, args.schedule, args.bootstrap)
+        print("wrote " + ", ".join(str(p) for p in paths))
+    return 0

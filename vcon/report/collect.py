@@ -1,0 +1,152 @@
+"""Load every run's metrics.json into pandas: one row per run, plus one row per (run, epoch).
+
+Runs the grid expects but that have no readable metrics.json stay in the table with status
+"missing" (or "invalid") and NaN values; nothing is filled in.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+IDENTITY = ["run", "model", "dataset", "compressor", "method", "q", "schedule", "iterative_t", "seed"]
+HISTORY_KEYS = ["epoch", "step", "beta", "lr", "train_loss", "val_blended", "val_compressed"]
+SCHEMA_VERSION = 1
+
+
+def parse_run_id(run_id: str) -> dict[str, str]:
+    """Identity of a run from its path below the runs root (the layout of vcon.grid)."""
+    parts = run_id.split("/")
+    empty = {"q": "", "schedule": "", "iterative_t": ""}
+    if len(parts) == 4 and parts[2] == "dense" and parts[3].startswith("seed"):
+        model, dataset, _, seed = parts
+        return {"run": run_id, "model": model, "dataset": dataset, "compressor": "none", "method": "dense",
+                **empty, "seed": seed[4:]}
+    if len(parts) == 6 and parts[5].startswith("seed"):
+        model, dataset, compressor, method, variant, seed = parts
+        identity = {"run": run_id, "model": model, "dataset": dataset, "compressor": compressor,
+                    "method": method, **empty, "seed": seed[4:]}
+        if method == "iterative" and variant.startswith("t"):
+            identity["iterative_t"] = variant[1:]
+        elif method in ("posthoc", "vcon") and variant.startswith("q"):
+            q, _, schedule = variant[1:].partition("-")
+            identity.update(q=q, schedule=schedule)
+        else:
+            raise ValueError(f"run directory {run_id!r} does not follow the grid's layout")
+        return identity
+    raise ValueError(f"run directory {run_id!r} does not follow the grid's layout")
+
+
+def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested dicts to dotted columns; lists (history, per-layer stats) are left out."""
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping):
+            flat.update(flatten(item, f"{name}."))
+        elif not isinstance(item, list):
+            flat[name] = item
+    return flat
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def run_row(identity: dict[str, str], metrics: Mapping[str, Any]) -> dict[str, Any]:
+    metric = metrics.get("metric", "accuracy")
+    history = metrics.get("history") or []
+    last = history[-1] if history else {}
+    row: dict[str, Any] = {**identity, "status": "ok", "problem": "", "metric": metric,
+                           "value": _number((metrics.get("test") or {}).get(metric)),
+                           "val_final": _number(last.get("val_compressed")),
+                           "epochs_logged": len(history)}
+    for section in ("test", "dense_reference", "compression", "timing", "environment", "config"):
+        block = metrics.get(section)
+        if isinstance(block, Mapping):
+            row.update(flatten(block, f"{section}."))
+    return row
+
+
+def read_metrics(path: Path) -> tuple[dict[str, Any] | None, str]:
+    """(metrics, "") or (None, why it cannot be used)."""
+    try:
+        metrics = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        return None, f"unreadable metrics.json: {error}"
+    if not isinstance(metrics, dict) or metrics.get("schema_version") != SCHEMA_VERSION:
+        return None, f"metrics.json is not schema_version {SCHEMA_VERSION}"
+    return metrics, ""
+
+
+def read_cells(path: str | Path) -> pd.DataFrame:
+    """The workflow's manifest of expected runs (results/tables/cells.csv)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def collect(runs_root: str | Path, cells: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(runs, history). With `cells`, exactly the expected runs, absent ones marked missing;
+    without, every run found under `runs_root`."""
+    root = Path(runs_root)
+    found = {str(p.parent.relative_to(root).as_posix()): p for p in sorted(root.glob("**/metrics.json"))}
+    if cells is not None:
+        identities = [{key: str(row[key]) for key in IDENTITY} for _, row in cells.iterrows()]
+    else:
+        identities = [parse_run_id(run_id) for run_id in found]
+    specs = {}
+    if cells is not None and "compressor_spec" in cells:
+        specs = dict(zip(cells["run"], cells["compressor_spec"]))
+    rows, history_rows = [], []
+    for identity in identities:
+        path = found.get(identity["run"])
+        metrics, problem = read_metrics(path) if path else (None, "no metrics.json")
+        spec = specs.get(identity["run"], "")
+        if metrics is None:
+            status = "invalid" if path else "missing"
+            rows.append({**identity, "compressor_spec": spec, "status": status, "problem": problem,
+                         "value": math.nan})
+            continue
+        compressor = (metrics.get("config") or {}).get("compressor")
+        if not spec and isinstance(compressor, Mapping):
+            spec = json.dumps(compressor, sort_keys=True)
+        rows.append({"compressor_spec": spec, **run_row(identity, metrics)})
+        for entry in metrics.get("history") or []:
+            history_rows.append({**identity, **{k: _number(entry.get(k)) for k in HISTORY_KEYS}})
+    runs = pd.DataFrame(rows, columns=_columns(rows))
+    history = pd.DataFrame(history_rows, columns=IDENTITY + HISTORY_KEYS)
+    return runs, history
+
+
+def _columns(rows: list[dict[str, Any]]) -> list[str]:
+    columns = IDENTITY + ["compressor_spec", "status", "problem", "metric", "value", "val_final", "epochs_logged"]
+    for row in rows:
+        columns += [key for key in row if key not in columns]
+    return columns
+
+
+def _identity_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for column in columns:
+        if column in frame:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame
+
+
+def read_runs(path: str | Path) -> pd.DataFrame:
+    """runs.csv back, identity columns as strings (seed "0", q "120" or "12ep")."""
+    text = IDENTITY + ["compressor_spec", "status", "problem", "metric"]
+    return _identity_as_text(pd.read_csv(path, dtype={key: str for key in text}), text)
+
+
+def read_history(path: str | Path) -> pd.DataFrame:
+    return _identity_as_text(pd.read_csv(path, dtype={key: str for key in IDENTITY}), IDENTITY)
+
+
+def write(runs: pd.DataFrame, history: pd.DataFrame, out_dir: str | Path) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs.to_csv(out / "runs.csv", index=False)
+    history.to_csv(out / "history.csv", index=False)

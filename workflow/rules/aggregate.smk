@@ -1,0 +1,25 @@
+rule aggregate:
+    """Every metrics.json into runs.csv and history.csv, then the paper-style tables. The run
+    writes the grid's manifest first: runs it expects without a result are reported missing.
+    `vcon aggregate` reads the runs under its default --runs, results/runs (RUNS)."""
+    input:
+        runs=[metrics_file(run_id) for run_id in CELLS],
+        code=AGGREGATE_CODE,
+    output:
+        cells=f"{TABLE_DIR}/cells.csv",
+        runs=report(f"{TABLE_DIR}/runs.csv", caption="../report/runs.rst", category="Tables"),
+        history=f"{TABLE_DIR}/history.csv",
+        tables=[
+            report(path, caption="../report/tables.rst", category="Tables") if path.endswith(".md") else path
+            for path in TABLES
+        ],
+    log:
+        "results/logs/aggregate.log",
+    params:
+        report=report_args(),
+    run:
+        write_manifest(output.cells)
+        shell(
+            "python -m vcon aggregate --cells {output.cells} --out $(dirname {output.runs})"
+            " {params.report} > {log} 2>&1"
+        )

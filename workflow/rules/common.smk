@@ -1,0 +1,112 @@
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import yaml
+
+
+envvars:
+    "PATH",
+
+
+ROOT = Path(workflow.basedir).parent
+RUNS = "results/runs"
+CELL_CONFIGS = "results/cells"
+TABLE_DIR = "results/tables"
+FIGURE_DIR = "figures"
+# Jobs run `python -m vcon ...` from the repository root (the package is found installed or not).
+# `python` is the interpreter running Snakemake (put first on PATH, inherited by local and SLURM
+# jobs) unless `--sdm conda` activates ENVIRONMENT, the project's pinned environment.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+ENVIRONMENT = "../../environment.yaml"
+
+
+def _load_grid():
+    # grid.py by path: importing the package would import torch just to list jobs.
+    spec = importlib.util.spec_from_file_location("vcon_grid", ROOT / "vcon" / "grid.py")
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+grid_module = _load_grid()
+try:
+    GRID = grid_module.expand(config)
+except grid_module.GridError as error:
+    raise WorkflowError(f"invalid grid in the workflow config: {error}")
+CELLS = GRID.cells
+
+
+def _sources(*patterns, exclude=()):
+    files = sorted({p for pattern in patterns for p in ROOT.glob(pattern) if p.is_file()})
+    return [str(p.relative_to(ROOT)) for p in files if not any(str(p.relative_to(ROOT)).startswith(e) for e in exclude)]
+
+
+# Everything a training result depends on besides its cell config: the library, models, data and
+# trainer sources. The digest enters the train rule's shell command, so a change shows up as
+# "code changed" (`--list-changes code`) and reruns every cell; see docs/workflow.md to keep runs.
+TRAINER_SOURCES = _sources("vcon/**/*.py", exclude=("vcon/report/", "vcon/grid.py"))
+TRAINER_DIGEST = hashlib.sha256(
+    b"".join(p.encode() + b"\0" + (ROOT / p).read_bytes() for p in TRAINER_SOURCES)
+).hexdigest()[:16]
+
+
+
+def source(path):
+    """A repository file as an input path, also when the working directory (-d) is elsewhere."""
+    return os.path.relpath(ROOT / path)
+
+
+# Aggregation and plotting read their own module sources as inputs: an edit reruns them (mtime).
+AGGREGATE_CODE = [source(f"vcon/report/{m}.py") for m in ("collect", "tables", "cli_aggregate")]
+PLOT_CODE = [source(f"vcon/report/{m}.py") for m in ("plots", "cli_plot")]
+
+REFERENCE_EXPERIMENT = ("vit-tiny", "cifar10")
+TABLE_NAMES = ["accuracy", "ablation"]
+if GRID.has_experiment(*REFERENCE_EXPERIMENT):
+    TABLE_NAMES.append("reference")
+TABLES = [f"{TABLE_DIR}/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
+
+REPORT = config.get("report", {})
+
+
+def report_args():
+    """Arguments shared by `vcon aggregate` and `vcon plot`: report.headline_q and the sweep's shape."""
+    value = REPORT.get("headline_q", "best")
+    pairs = value.items() if isinstance(value, dict) else [("default", value)]
+    args = [f"--headline-q {model}={grid_module.canonical_length(q) if q != 'best' else q}" for model, q in pairs]
+    return " ".join(args + [f"--schedule {config.get('schedule', 'linear')}"])
+
+
+wildcard_constraints:
+    run=r"[^/]+/[^/]+/(dense|[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+",
+
+
+def write_manifest(path):
+    """The grid's expected runs, one row each (identity and compressor spec)."""
+    import csv
+
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(next(iter(CELLS.values())).row()))
+        writer.writeheader()
+        writer.writerows(GRID.rows())
+
+
+def cell(wildcards):
+    try:
+        return CELLS[wildcards.run]
+    except KeyError:
+        raise WorkflowError(f"{wildcards.run} is not a cell of this config's grid")
+
+
+def metrics_file(run_id):
+    return f"{RUNS}/{run_id}/metrics.json"
+
+
+def init_metrics(wildcards):
+    """A compression cell that starts from a dense run needs that run finished first."""
+    init_run = cell(wildcards).init_run
+    return [metrics_file(init_run)] if init_run else []
