@@ -54,6 +54,8 @@ class CellConfig:
     max_length: int = _doc("token limit of text data sets", 128)
     augment: bool = _doc("training augmentation of the data set (RandAugment/MixUp on CIFAR)", True)
     tensorboard: bool = _doc("write TensorBoard events into DIR/tensorboard", True)
+    checkpoint_steps: int | None = _doc("save DIR/checkpoint/resume.pt every this many optimizer steps; null = off", None)
+    checkpoint_minutes: float | None = _doc("save DIR/checkpoint/resume.pt every this many minutes; null = off", 10.0)
 
     @property
     def is_dense(self) -> bool:
@@ -179,6 +181,8 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     for key in ("augment", "tensorboard"):
         if not isinstance(values[key], bool):
             raise ConfigError(f"{source}: {key} must be true or false, got {values[key]!r}")
+    _number(values, "checkpoint_steps", int, source, 0, strict=True, optional=True)
+    _number(values, "checkpoint_minutes", float, source, 0, strict=True, optional=True)
     return CellConfig(**values)
 
 
