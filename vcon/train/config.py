@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import yaml
 
 METHODS = ("posthoc", "iterative", "vcon")
+SCHEDULES = ("linear", "cosine", "exponential", "step")
 ORIGINALS = ("shared", "frozen", "copy")
 DEVICES = ("auto", "cpu", "cuda")
 _EPOCHS = re.compile(r"^(\d+(?:\.\d+)?)ep$")
@@ -76,8 +78,8 @@ def describe_keys() -> str:
     return "\n".join(lines)
 
 
-def _suggest(key: str) -> str:
-    close = difflib.get_close_matches(key, list(FIELDS), n=1)
+def _suggest(key: str, choices: Iterable[str] = FIELDS) -> str:
+    close = difflib.get_close_matches(str(key), list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -86,7 +88,14 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise ConfigError(f"--set expects key=value, got {text!r}")
-    return key.strip(), yaml.safe_load(value) if value.strip() else None
+    try:
+        return key.strip(), yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"--set {key.strip()}: the value {value!r} is not valid YAML ({_first_line(error)})") from None
+
+
+def _first_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[CellConfig, str]:
@@ -97,7 +106,10 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[Cel
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist")
-        loaded = yaml.safe_load(path.read_text()) or {}
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path}: not valid YAML: {_first_line(error)}") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: a cell config is a mapping of keys to values, got {type(loaded).__name__}")
         raw.update(loaded)
@@ -127,7 +139,8 @@ def _number(raw: dict[str, Any], key: str, kind: type, source: str, minimum: flo
 
 def _choice(raw: dict[str, Any], key: str, choices: tuple[str, ...], source: str) -> None:
     if raw[key] not in choices:
-        raise ConfigError(f"{source}: {key} must be one of {', '.join(choices)}, got {raw[key]!r}")
+        raise ConfigError(f"{source}: {key} must be one of {', '.join(choices)}, got {raw[key]!r}"
+                          f"{_suggest(raw[key], choices)}")
 
 
 def _steps_or_epochs(value: Any, key: str, source: str) -> None:
@@ -148,6 +161,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
         if not isinstance(values[key], str) or not values[key]:
             raise ConfigError(f"{source}: {key} must be a non-empty string, got {values[key]!r}")
     _choice(values, "method", METHODS, source)
+    _choice(values, "schedule", SCHEDULES, source)
     _choice(values, "original", ORIGINALS, source)
     _choice(values, "device", DEVICES, source)
     if values["bf16"] not in ("auto", True, False):
@@ -183,7 +197,48 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
             raise ConfigError(f"{source}: {key} must be true or false, got {values[key]!r}")
     _number(values, "checkpoint_steps", int, source, 0, strict=True, optional=True)
     _number(values, "checkpoint_minutes", float, source, 0, strict=True, optional=True)
+    if values["min_lr"] > values["lr"]:
+        raise ConfigError(f"{source}: min_lr must be <= lr ({values['lr']!r}), got {values['min_lr']!r}")
+    _check_lengths(values, source)
+    _check_names(values, source)
     return CellConfig(**values)
+
+
+def _epochs_of(value: int | str | None) -> float | None:
+    match = _EPOCHS.match(value) if isinstance(value, str) else None
+    return float(match.group(1)) if match else None
+
+
+def _check_lengths(values: dict[str, Any], source: str) -> None:
+    """What can be told before the data is loaded: lengths in epochs against `epochs`, and a Q
+    that a post-shot run would ignore. Lengths in steps are checked once the steps per epoch are known."""
+    compressed = values["compressor"] is not None
+    if compressed and values["method"] == "posthoc" and values["q"] not in (0, "0ep"):
+        raise ConfigError(f"{source}: q must be 0 for method posthoc (Q = 0 is post-shot), got {values['q']!r}; "
+                          f"use method vcon for Q > 0")
+    keys = ["warmup_steps", "iterative_t"] + (["q"] if compressed and values["method"] == "vcon" else [])
+    for key in keys:
+        epochs = _epochs_of(values[key])
+        if epochs is not None and epochs > values["epochs"]:
+            raise ConfigError(f"{source}: {key} = {values[key]!r} is longer than the run (epochs = {values['epochs']}); "
+                              f"allowed: at most {values['epochs']}ep, or the run's steps")
+
+
+def _check_names(values: dict[str, Any], source: str) -> None:
+    """Model and dataset must name something that exists (registry, local directory or hub id)."""
+    from vcon.data import list_datasets
+    from vcon.models.build import unregistered_source
+    from vcon.models.registry import get_builder
+
+    datasets = list_datasets()
+    if values["dataset"] not in datasets:
+        raise ConfigError(f"{source}: dataset must be one of {', '.join(datasets)}, got {values['dataset']!r}"
+                          f"{_suggest(values['dataset'], datasets)}")
+    if get_builder(values["model"]) is None:
+        try:
+            unregistered_source(values["model"])
+        except ValueError as error:
+            raise ConfigError(f"{source}: model: {error}") from None
 
 
 def to_steps(value: int | str, steps_per_epoch: int) -> int:
