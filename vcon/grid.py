@@ -29,7 +29,9 @@ SHAPES = ("linear", "cosine", "exponential", "step")
 RUNS_ROOT = "results/runs"
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 EPOCHS = re.compile(r"^\s*(\d+)\s*ep\s*$", re.IGNORECASE)
-RESOURCE_KEYS = ("threads", "mem_mb", "runtime", "gpu")
+# threads, mem_mb, runtime (minutes, per attempt) and gpu always; cpus_per_task (default: threads),
+# gpu_model and constraint only where set (SLURM: --cpus-per-task, --gpus=MODEL:N, --constraint).
+RESOURCE_KEYS = ("threads", "mem_mb", "runtime", "gpu", "cpus_per_task", "gpu_model", "constraint")
 DEFAULT_RESOURCES = {"threads": 1, "mem_mb": 2000, "runtime": 30, "gpu": 0}
 
 # The cell config of docs/interfaces.md, in its order, with the trainer's documented defaults.

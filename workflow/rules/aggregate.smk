@@ -1,7 +1,9 @@
 rule aggregate:
     """Every metrics.json into runs.csv and history.csv, then the paper-style tables. The run
     writes the grid's manifest first: runs it expects without a result are reported missing.
-    `vcon aggregate` reads the runs under its default --runs, results/runs (RUNS)."""
+    `vcon aggregate` reads the runs under its default --runs, results/runs (RUNS). Runs on the
+    machine running Snakemake, also with a cluster executor: seconds of pandas, no queue wait."""
+    localrule: True
     input:
         runs=[metrics_file(run_id) for run_id in CELLS],
         code=AGGREGATE_CODE,

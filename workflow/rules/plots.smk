@@ -13,6 +13,7 @@ for figure, figure_inputs in FIGURES.items():
     rule:
         name:
             f"figure_{figure}"
+        localrule: True  # seconds of matplotlib: never worth a cluster job
         input:
             **figure_inputs,
             code=PLOT_CODE,

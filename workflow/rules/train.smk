@@ -1,6 +1,16 @@
+def train_launcher(gpus):
+    """`python -m vcon train`, or torchrun with one process per GPU for a multi-GPU cell (a param:
+    changing a cell's GPU count reruns it, as data-parallel results match only within tolerance).
+    --standalone: a private rendezvous on a free port, so two such jobs can share a node."""
+    if gpus > 1:
+        return f"torchrun --standalone --nproc-per-node {gpus} -m vcon train"
+    return "python -m vcon train"
+
+
 rule train:
     """One cell. Its config (YAML text) is a param, so editing one cell's settings reruns that
-    cell only; `vcon train` writes metrics.json last and atomically into the run directory."""
+    cell only; `vcon train` writes metrics.json last and atomically into the run directory. A cell
+    with gpu > 1 runs data-parallel under torchrun, one process per GPU of one node."""
     input:
         init=init_metrics,
     output:
@@ -13,14 +23,20 @@ rule train:
     params:
         cell=lambda wildcards: yaml.safe_dump(cell(wildcards).config, sort_keys=False),
         out=lambda wildcards, output: Path(output.metrics).parent,
+        launch=lambda wildcards: train_launcher(cell(wildcards).resources["gpu"]),
     threads: lambda wildcards: cell(wildcards).resources["threads"]
+    # From the workflow config (`resources:`); the SLURM plugin turns them into sbatch options.
+    # A resource that is None is left out (no gpu_model / constraint unless the config sets one).
     resources:
         mem_mb=lambda wildcards: cell(wildcards).resources["mem_mb"],
-        runtime=lambda wildcards: cell(wildcards).resources["runtime"],
+        runtime=lambda wildcards, attempt: cell(wildcards).resources["runtime"] * attempt,
         gpu=lambda wildcards: cell(wildcards).resources["gpu"],
+        gpu_model=lambda wildcards: cell(wildcards).resources.get("gpu_model") if cell(wildcards).resources["gpu"] else None,
+        constraint=lambda wildcards: cell(wildcards).resources.get("constraint"),
+        cpus_per_task=lambda wildcards: cell(wildcards).resources.get("cpus_per_task") or cell(wildcards).resources["threads"],
     conda:
         ENVIRONMENT
     shell:
         "printf '%s' {params.cell:q} > {output.cell}"
-        " && python -m vcon train --config {output.cell} --out {params.out} --quiet > {log} 2>&1"
+        " && {params.launch} --config {output.cell} --out {params.out} --quiet > {log} 2>&1"
         f"  # trainer sources {TRAINER_DIGEST}"
