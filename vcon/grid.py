@@ -15,6 +15,7 @@ number was written in YAML: Q 120, "120" and 120.0 are all "120"; 12 epochs is "
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import re
 import sys
@@ -33,6 +34,33 @@ EPOCHS = re.compile(r"^\s*(\d+)\s*ep\s*$", re.IGNORECASE)
 # gpu_model and constraint only where set (SLURM: --cpus-per-task, --gpus=MODEL:N, --constraint).
 RESOURCE_KEYS = ("threads", "mem_mb", "runtime", "gpu", "cpus_per_task", "gpu_model", "constraint")
 DEFAULT_RESOURCES = {"threads": 1, "mem_mb": 2000, "runtime": 30, "gpu": 0}
+SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    train_size: int | None  # training examples (None: depends on the local copy)
+    classes: int | None
+
+
+# What the grid checks without loading data or torch; tests/safety keeps these equal to the registries.
+DATASETS = {
+    "digits": DatasetFacts(1257, 10), "synthetic-text": DatasetFacts(3000, 2),
+    "cifar10": DatasetFacts(50000, 10), "cifar100": DatasetFacts(50000, 100), "imagenet": DatasetFacts(None, None),
+    "glue-cola": DatasetFacts(8551, 2), "glue-sst2": DatasetFacts(67349, 2), "glue-mrpc": DatasetFacts(3668, 2),
+    "glue-qqp": DatasetFacts(363846, 2), "glue-stsb": DatasetFacts(5749, 1), "glue-mnli": DatasetFacts(392702, 3),
+    "glue-qnli": DatasetFacts(104743, 2), "glue-rte": DatasetFacts(2490, 2), "glue-wnli": DatasetFacts(635, 2),
+}
+# Registered models and hub ids -> the smaller side of their smallest compressed linear (rank limit).
+MODEL_WIDTHS = {
+    "vit-digits": 64, "bert-mini": 64, "vit-tiny": 192, "vit-small": 384, "vit-base": 768, "bert-base": 768,
+    "WinKawaks/vit-tiny-patch16-224": 192, "WinKawaks/vit-small-patch16-224": 384,
+    "google/vit-base-patch16-224": 768, "bert-base-uncased": 768, "google-bert/bert-base-uncased": 768,
+}
+REGISTERED_MODELS = ("bert-base", "bert-mini", "vit-base", "vit-digits", "vit-small", "vit-tiny")
+LOWRANK_DEFAULT_RANK = 16
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+DENSE_RUN = re.compile(r"(?:^|/)runs/([^/]+)/([^/]+)/dense/seed\d+/?$")
 
 # The cell config of docs/interfaces.md, in its order, with the trainer's documented defaults.
 CELL_DEFAULTS: dict[str, Any] = {
@@ -157,6 +185,7 @@ class Cell:
             "iterative_t": self.iterative_t,
             "seed": self.seed,
             "compressor_spec": json.dumps(self.config["compressor"], sort_keys=True) if self.config["compressor"] else "",
+            "config": json.dumps(self.config, sort_keys=True),
         }
 
 
@@ -188,7 +217,7 @@ def _unique(values: Iterable[str], what: str) -> list[str]:
     values = list(values)
     repeated = sorted(v for v, n in Counter(values).items() if n > 1)
     if repeated:
-        raise GridError(f"duplicate {what} after normalisation: {', '.join(repeated)}")
+        raise GridError(f"duplicate {what} after normalisation: {', '.join(repeated)}; allowed: each value once")
     return values
 
 
@@ -248,14 +277,22 @@ def _experiments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
                 # Q values and T: the dataset's, else the model's, else the top level's.
                 "q": spec.get("q", entry.get("q", config.get("q"))),
                 "iterative_t": spec.get("iterative_t", entry.get("iterative_t", config.get("iterative_t", 0))),
+                "where": where,
+                "q_where": _origin("q", spec, entry, where, label),
+                "t_where": _origin("iterative_t", spec, entry, where, label),
             })
     return out
+
+
+def _origin(key: str, spec: Mapping[str, Any], entry: Mapping[str, Any], where: str, label: str) -> str:
+    """The config path a per-experiment value was taken from."""
+    return f"{where}.{key}" if key in spec else f"models.{label}.{key}" if key in entry else key
 
 
 def _lengths(exp: Mapping[str, Any], methods: list[str]) -> tuple[list[str], str]:
     """Canonical Q values and T of one experiment, checked against the methods."""
     where = f"{exp['model']}/{exp['dataset']}"
-    q_values = _unique((canonical_length(q) for q in exp["q"] or []), f"Q values of {where}")
+    q_values = _unique((canonical_length(q) for q in exp["q"] or []), f"Q values in {exp['q_where']} ({where})")
     if any(is_zero_length(q) for q in q_values):
         raise GridError("Q = 0 is the post-shot baseline: list method 'posthoc' instead of Q 0")
     if "vcon" in methods and not q_values:
@@ -264,6 +301,110 @@ def _lengths(exp: Mapping[str, Any], methods: list[str]) -> tuple[list[str], str
     if "iterative" in methods and is_zero_length(iterative_t):
         raise GridError(f"method 'iterative' needs iterative_t > 0, steps or 'Nep' ({where})")
     return q_values, iterative_t
+
+
+def _check_names(exp: Mapping[str, Any]) -> None:
+    """The dataset is registered; the model is registered, a hub id (owner/name) or a directory."""
+    where, dataset, model = exp["where"], exp["dataset"], exp["registry_model"]
+    if dataset not in DATASETS:
+        raise GridError(f"{where}: unknown dataset {dataset!r}{_suggest(dataset, DATASETS)}; "
+                        f"allowed: {', '.join(sorted(DATASETS))}")
+    if model in REGISTERED_MODELS or HUB_ID.match(model) or Path(model).expanduser().is_dir():
+        return
+    key = f"models.{exp['model']}.model" if model != exp["model"] else f"models.{exp['model']}"
+    raise GridError(f"{key}: unknown model {model!r}{_suggest(model, REGISTERED_MODELS)}; allowed: "
+                    f"{', '.join(REGISTERED_MODELS)}, a hub id (owner/name) or an existing directory "
+                    f"(give a label its model with `model:`)")
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _steps_per_epoch(exp: Mapping[str, Any]) -> int | None:
+    facts = DATASETS.get(exp["dataset"])
+    batch = exp["training"].get("batch_size", CELL_DEFAULTS["batch_size"])
+    if facts is None or facts.train_size is None or not isinstance(batch, int) or batch < 1:
+        return None
+    return -(-facts.train_size // batch)
+
+
+def _check_lengths(exp: Mapping[str, Any], lengths: list[tuple[str, str]]) -> None:
+    """No Q, T or warm-up longer than the run; no two Q values of the same length in steps.
+    `lengths` holds (config path, canonical length)."""
+    epochs = exp["training"].get("epochs", CELL_DEFAULTS["epochs"])
+    per_epoch = _steps_per_epoch(exp)
+    total = per_epoch * epochs if per_epoch and isinstance(epochs, int) else None
+    size = f"{exp['dataset']}: {DATASETS[exp['dataset']].train_size} training examples / batch_size " \
+        f"{exp['training'].get('batch_size', CELL_DEFAULTS['batch_size'])} = {per_epoch} steps per epoch" if per_epoch else ""
+    by_steps: dict[int, list[str]] = {}
+    for path, length in lengths:
+        in_epochs = length.endswith("ep")
+        steps = int(length[:-2]) * per_epoch if in_epochs and per_epoch else None if in_epochs else int(length)
+        too_long = (isinstance(epochs, int) and in_epochs and int(length[:-2]) > epochs) or \
+            (total is not None and steps is not None and steps > total)
+        if too_long:
+            run = f"{epochs} epochs" + (f" = {total} steps ({size})" if total else "")
+            raise GridError(f"{path} = {length!r} is longer than the run of {exp['where']} ({run}); "
+                            f"allowed: at most {epochs}ep" + (f" or {total} steps" if total else ""))
+        if steps is not None and path.rsplit(".", 1)[-1] == "q":
+            by_steps.setdefault(steps, []).append(length)
+    for steps, same in by_steps.items():
+        if len(set(same)) > 1:
+            raise GridError(f"{exp['q_where']}: Q values {' and '.join(sorted(set(same)))} are the same length, "
+                            f"{steps} steps, for {exp['where']} ({size}); the cells would be the same run twice; "
+                            f"allowed: distinct lengths")
+
+
+def _check_compressors(exp: Mapping[str, Any], compressors: Mapping[str, Any]) -> None:
+    """A low-rank rank must fit the model's smallest compressed layer (where the grid knows it)."""
+    width = MODEL_WIDTHS.get(exp["registry_model"])
+    for label, spec in compressors.items():
+        rank = spec.get("rank", LOWRANK_DEFAULT_RANK)
+        if spec.get("name") == "lowrank" and width is not None and isinstance(rank, int) and rank > width:
+            raise GridError(f"compressors.{label}.rank = {rank} is above the smaller side ({width}) of the compressed "
+                            f"layers of model {exp['registry_model']!r} ({exp['where']}); allowed: rank <= {width}")
+
+
+def _check_init(exp: Mapping[str, Any], training: Mapping[str, Any], key: str) -> None:
+    """An init that is another experiment's dense run would load a model for other data (head size)."""
+    init = training.get("init")
+    match = DENSE_RUN.search(init) if isinstance(init, str) else None
+    if match and match.groups() != (exp["model"], exp["dataset"]):
+        theirs, ours = DATASETS.get(match.group(2)), DATASETS.get(exp["dataset"])
+        classes = f" ({match.group(2)}: {theirs.classes} classes, {exp['dataset']}: {ours.classes})" \
+            if theirs and ours and theirs.classes and ours.classes else ""
+        raise GridError(f"{exp['where']}.{key}.init = {init!r} is a dense run of {match.group(1)} on "
+                        f"{match.group(2)}{classes}; allowed: a dense run of the same model and dataset "
+                        f"({exp['model']} on {exp['dataset']}), a checkpoint or scratch")
+
+
+def _duplicate_specs(compressors: Mapping[str, Any]) -> None:
+    seen: dict[str, str] = {}
+    for label, spec in compressors.items():
+        key = json.dumps(spec, sort_keys=True)
+        if key in seen:
+            raise GridError(f"compressors.{label} has the same spec as compressors.{seen[key]} ({key}); every cell "
+                            f"of it would run twice under two labels; allowed: distinct specs (remove one label)")
+        seen[key] = label
+
+
+def _check_experiment(exp: Mapping[str, Any], methods: list[str], q_values: list[str], iterative_t: str,
+                      ablation: Mapping[str, Any], compressors: Mapping[str, Any]) -> None:
+    _check_names(exp)
+    lengths = [(exp["q_where"], q) for q in q_values] if "vcon" in methods else []
+    if "vcon" in methods and (ablation["models"] is None or exp["model"] in ablation["models"]):
+        lengths += [("ablation.q", q) for q in ablation["q"]]
+    if "iterative" in methods:
+        lengths.append((exp["t_where"], iterative_t))
+    warmup = exp["training"].get("warmup_steps")
+    if warmup not in (None, 0):
+        lengths.append(("training.warmup_steps", canonical_length(warmup, "warmup_steps")))
+    _check_lengths(exp, lengths)
+    _check_compressors(exp, compressors)
+    _check_init(exp, exp["training"], "training")
+    _check_init(exp, {**exp["training"], **exp["dense_training"]}, "dense_training")
 
 
 def _dense_switch(value: Any) -> tuple[bool, bool]:
@@ -339,11 +480,13 @@ def expand(config: Mapping[str, Any]) -> Grid:
         raise GridError(f"unknown beta schedule {schedule!r}; valid: {', '.join(SHAPES)}")
 
     ablation = _ablation(config.get("ablation"), compressors)
+    _duplicate_specs(compressors)
 
     cells: list[Cell] = []
     for exp in _experiments(config):
         model, dataset = exp["model"], exp["dataset"]
         q_values, iterative_t = _lengths(exp, methods)
+        _check_experiment(exp, methods, q_values, iterative_t, ablation, compressors)
         for seed in seeds:
             common = {"model": exp["registry_model"], "dataset": dataset, "seed": int(seed)}
             dense = Cell(model, dataset, "none", "dense", "", seed,
@@ -364,18 +507,49 @@ def expand(config: Mapping[str, Any]) -> Grid:
                     cells.append(Cell(model, dataset, label, method, variant, seed, config=cell_config,
                                       resources=exp["resources"], init_run=dense.run_id if init_from_dense else None))
     if not cells:
-        raise GridError("the grid expands to zero cells: check models, datasets, seeds, compressors and methods")
+        empty = [key for key in ("models", "seeds", "compressors", "methods") if not config.get(key)]
+        raise GridError(f"the grid expands to zero cells (empty: {', '.join(empty) or 'datasets of every model'}); "
+                        f"allowed: at least one model with a dataset, one seed, and compressors with methods "
+                        f"or dense runs")
     repeated = sorted(run for run, n in Counter(c.run_id for c in cells).items() if n > 1)
     if repeated:
         raise GridError(f"duplicate cells: {', '.join(repeated[:5])}")
     return Grid({cell.run_id: cell for cell in cells})
 
 
-def load(path: str | Path) -> Grid:
+def check(config: Any, source: str, schema: str | Path | None = SCHEMA) -> Grid:
+    """Validate a workflow config against the JSON schema, then expand it; every GridError names
+    `source` (the config file) and the path inside it."""
+    if schema is not None and Path(schema).is_file():
+        schema_errors = _sibling("schema_errors")
+        lines = schema_errors.problems(config, schema_errors.load_schema(schema), IDENTITY_KEYS)
+        if lines:
+            raise GridError(schema_errors.message(lines, source))
+    try:
+        return expand(config or {})
+    except GridError as error:
+        raise GridError(f"{source}: {error}") from None
+
+
+def _sibling(name: str) -> Any:
+    """A module beside this file, by path (this file is itself loaded by path, without the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"vcon_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load(path: str | Path, schema: str | Path | None = SCHEMA) -> Grid:
     import yaml
 
-    with open(path) as handle:
-        return expand(yaml.safe_load(handle) or {})
+    try:
+        with open(path) as handle:
+            config = yaml.safe_load(handle)
+    except yaml.YAMLError as error:
+        raise GridError(f"{path}: not valid YAML: {' '.join(str(error).split())}") from None
+    return check(config if config is not None else {}, str(path), schema)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,11 +32,23 @@ def _load_grid():
     return loaded
 
 
+def config_source():
+    """The config file(s) this run reads, for error messages."""
+    files = [os.path.relpath(f) for f in workflow.overwrite_configfiles] or [
+        os.path.relpath(ROOT / "configs" / "default.yaml")
+    ]
+    extra = " with --config overrides" if workflow.config_settings.config_args else ""
+    return " + ".join(files) + extra
+
+
 grid_module = _load_grid()
+# Checked before any job starts: the JSON schema (every key, type and range, with the path inside
+# the file) and the grid (registry names, lengths against the run, duplicates, an empty grid).
 try:
-    GRID = grid_module.expand(config)
+    GRID = grid_module.check(config, config_source(), ROOT / "workflow" / "schemas" / "config.schema.yaml")
 except grid_module.GridError as error:
-    raise WorkflowError(f"invalid grid in the workflow config: {error}")
+    raise WorkflowError(f"invalid workflow config:\n{error}")
+validate(config, "../schemas/config.schema.yaml")
 CELLS = GRID.cells
 
 
