@@ -34,4 +34,11 @@ def run(args: argparse.Namespace) -> int:
     missing = runs[runs["status"] != "ok"]
     for row in missing.head(20).itertuples(index=False):
         print(f"  {row.status}: {row.run} ({row.problem})")
+    drifted = runs[runs["env_drift"].fillna("").astype(str) != ""] if len(runs) else runs
+    for row in drifted.head(20).itertuples(index=False):
+        print(f"  environment drift: {row.run} ({row.env_drift})")
+    if cells is not None:
+        extra = collect.unexpected(args.runs, cells)
+        for run in extra[:20]:
+            print(f"  not in the grid (ignored): {run}")
     return 0

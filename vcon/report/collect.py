@@ -13,6 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from vcon.atomic import write_text
+from vcon.report import checks
+
 IDENTITY = ["run", "model", "dataset", "compressor", "method", "q", "schedule", "iterative_t", "seed"]
 HISTORY_KEYS = ["epoch", "step", "beta", "lr", "train_loss", "val_blended", "val_compressed"]
 SCHEMA_VERSION = 1
@@ -77,9 +80,12 @@ def read_metrics(path: Path) -> tuple[dict[str, Any] | None, str]:
     try:
         metrics = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        return None, f"unreadable metrics.json: {error}"
-    if not isinstance(metrics, dict) or metrics.get("schema_version") != SCHEMA_VERSION:
-        return None, f"metrics.json is not schema_version {SCHEMA_VERSION}"
+        return None, f"unreadable metrics.json (truncated or not JSON): {error}"
+    if not isinstance(metrics, dict):
+        return None, f"metrics.json holds a {type(metrics).__name__}, not an object"
+    if metrics.get("schema_version") != SCHEMA_VERSION:
+        return None, (f"metrics.json has schema_version {metrics.get('schema_version')!r}; "
+                      f"this aggregation reads {SCHEMA_VERSION}")
     return metrics, ""
 
 
@@ -90,16 +96,17 @@ def read_cells(path: str | Path) -> pd.DataFrame:
 
 def collect(runs_root: str | Path, cells: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(runs, history). With `cells`, exactly the expected runs, absent ones marked missing;
-    without, every run found under `runs_root`."""
+    without, every run found under `runs_root`. A run whose metrics.json cannot be trusted is kept
+    with its status (invalid: unreadable, unknown schema, another cell's result; stale: made from
+    another config than the workflow's now) and the problem, and its value left out (NaN)."""
     root = Path(runs_root)
     found = {str(p.parent.relative_to(root).as_posix()): p for p in sorted(root.glob("**/metrics.json"))}
     if cells is not None:
         identities = [{key: str(row[key]) for key in IDENTITY} for _, row in cells.iterrows()]
     else:
         identities = [parse_run_id(run_id) for run_id in found]
-    specs = {}
-    if cells is not None and "compressor_spec" in cells:
-        specs = dict(zip(cells["run"], cells["compressor_spec"]))
+    specs = dict(zip(cells["run"], cells["compressor_spec"])) if cells is not None and "compressor_spec" in cells else {}
+    expected = dict(zip(cells["run"], cells["config"])) if cells is not None and "config" in cells else {}
     rows, history_rows = [], []
     for identity in identities:
         path = found.get(identity["run"])
@@ -113,16 +120,35 @@ def collect(runs_root: str | Path, cells: pd.DataFrame | None = None) -> tuple[p
         compressor = (metrics.get("config") or {}).get("compressor")
         if not spec and isinstance(compressor, Mapping):
             spec = json.dumps(compressor, sort_keys=True)
-        rows.append({"compressor_spec": spec, **run_row(identity, metrics)})
-        for entry in metrics.get("history") or []:
-            history_rows.append({**identity, **{k: _number(entry.get(k)) for k in HISTORY_KEYS}})
+        row = {"compressor_spec": spec, **run_row(identity, metrics)}
+        problem = checks.cell_problem(identity, metrics)
+        status = "invalid" if problem else "ok"
+        if not problem and expected.get(identity["run"]):
+            problem = checks.config_problem(json.loads(expected[identity["run"]]), metrics.get("config"))
+            status = "stale" if problem else "ok"
+        if problem:
+            row.update(status=status, problem=problem, value=math.nan, val_final=math.nan)
+        rows.append(row)
+        if not problem:
+            for entry in metrics.get("history") or []:
+                history_rows.append({**identity, **{k: _number(entry.get(k)) for k in HISTORY_KEYS}})
     runs = pd.DataFrame(rows, columns=_columns(rows))
+    runs["env_drift"] = checks.environment_drift(runs) if len(runs) else pd.Series(dtype=str)
     history = pd.DataFrame(history_rows, columns=IDENTITY + HISTORY_KEYS)
     return runs, history
 
 
+def unexpected(runs_root: str | Path, cells: pd.DataFrame) -> list[str]:
+    """Run folders holding a metrics.json that the grid does not expect (moved, renamed, or an old grid)."""
+    root = Path(runs_root)
+    wanted = set(cells["run"])
+    return sorted(run for run in (p.parent.relative_to(root).as_posix() for p in root.glob("**/metrics.json"))
+                  if run not in wanted)
+
+
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    columns = IDENTITY + ["compressor_spec", "status", "problem", "metric", "value", "val_final", "epochs_logged"]
+    columns = IDENTITY + ["compressor_spec", "status", "problem", "env_drift", "metric", "value", "val_final",
+                          "epochs_logged"]
     for row in rows:
         columns += [key for key in row if key not in columns]
     return columns
@@ -137,7 +163,7 @@ def _identity_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def read_runs(path: str | Path) -> pd.DataFrame:
     """runs.csv back, identity columns as strings (seed "0", q "120" or "12ep")."""
-    text = IDENTITY + ["compressor_spec", "status", "problem", "metric"]
+    text = IDENTITY + ["compressor_spec", "status", "problem", "env_drift", "metric"]
     return _identity_as_text(pd.read_csv(path, dtype={key: str for key in text}), text)
 
 
@@ -147,6 +173,5 @@ def read_history(path: str | Path) -> pd.DataFrame:
 
 def write(runs: pd.DataFrame, history: pd.DataFrame, out_dir: str | Path) -> None:
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    runs.to_csv(out / "runs.csv", index=False)
-    history.to_csv(out / "history.csv", index=False)
+    write_text(out / "runs.csv", runs.to_csv(index=False))
+    write_text(out / "history.csv", history.to_csv(index=False))

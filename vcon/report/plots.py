@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from vcon.atomic import atomic_write  # noqa: E402
 from vcon.report.tables import bootstrap_ci, choose_vcon, paired_differences, q_order  # noqa: E402
 
 FIGURES = ("beta_ablation", "transition_curves", "gains", "schedules")
@@ -40,8 +41,8 @@ def save(fig: plt.Figure, stem: str | Path, formats: Sequence[str] = ("png", "pd
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(f".{fmt}") for fmt in formats]
-    for path in paths:
-        fig.savefig(path, bbox_inches="tight")
+    for path, fmt in zip(paths, formats):
+        atomic_write(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, bbox_inches="tight"))
     plt.close(fig)
     return paths
 

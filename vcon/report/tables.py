@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vcon.atomic import write_text
+from vcon.report.checks import drift_note
+
 METHODS = ("dense", "posthoc", "iterative", "vcon", "gain")
 TITLES = {"dense": "dense", "posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON",
           "gain": "gain vs post-shot"}
@@ -320,13 +323,36 @@ def _accuracy_grid(table: pd.DataFrame, style: str) -> tuple[list[str], list[lis
     return header, body, groups
 
 
-def write_accuracy(table: pd.DataFrame, out_dir: Path) -> None:
-    table.to_csv(out_dir / "accuracy.csv", index=False)
+def write_accuracy(table: pd.DataFrame, out_dir: Path, footer: str = "") -> None:
+    write_text(out_dir / "accuracy.csv", table.to_csv(index=False))
     note = accuracy_note(table) if len(table) else "No compressed runs."
     header, body, _ = _accuracy_grid(table, "md")
-    (out_dir / "accuracy.md").write_text(f"# Accuracy\n\n{note}\n\n" + _markdown(header, body))
+    write_text(out_dir / "accuracy.md", f"# Accuracy\n\n{note}\n\n" + _markdown(header, body) + _md_footer(footer))
     header, body, groups = _accuracy_grid(table, "tex")
-    (out_dir / "accuracy.tex").write_text(f"% {note}\n" + _tex(header, body, groups))
+    write_text(out_dir / "accuracy.tex", f"% {note}\n" + _tex(header, body, groups) + _tex_footer(footer))
+
+
+def _md_footer(footer: str) -> str:
+    return f"\n{footer}\n" if footer else ""
+
+
+def _tex_footer(footer: str) -> str:
+    return "".join(f"% {line}\n" for line in footer.splitlines())
+
+
+def table_footer(runs: pd.DataFrame) -> str:
+    """Notes for under the tables: runs left out as untrustworthy, and environment drift."""
+    notes = []
+    flagged = runs[runs["status"].isin(["invalid", "stale"])] if "status" in runs else runs.iloc[:0]
+    if len(flagged):
+        shown = "; ".join(f"{r.run} ({r.status})" for r in flagged.head(5).itertuples(index=False))
+        more = f"; and {len(flagged) - 5} more" if len(flagged) > 5 else ""
+        notes.append(f"Left out (counted as missing): {len(flagged)} run(s) whose metrics cannot be trusted for their "
+                     f"cell, see status and problem in runs.csv: {shown}{more}.")
+    drift = drift_note(runs)
+    if drift:
+        notes.append(drift)
+    return "\n\n".join(notes)
 
 
 def _ablation_label(axis: str, q: str, schedule: str) -> str:
@@ -356,8 +382,8 @@ def _ablation_sections(table: pd.DataFrame, style: str) -> list[tuple[str, list[
     return sections
 
 
-def write_ablation(table: pd.DataFrame, out_dir: Path, schedule: str) -> None:
-    table.to_csv(out_dir / "ablation.csv", index=False)
+def write_ablation(table: pd.DataFrame, out_dir: Path, schedule: str, footer: str = "") -> None:
+    write_text(out_dir / "ablation.csv", table.to_csv(index=False))
     note = (f"Test metric x 100 of the compressed model, mean ± std over seeds (n). The Q sweep uses the "
             f"{schedule} beta shape. Bold: best per row.")
     md = [f"# Beta ablation\n\n{note}\n"]
@@ -366,12 +392,13 @@ def write_ablation(table: pd.DataFrame, out_dir: Path, schedule: str) -> None:
         md.append(f"## {title}\n\n" + _markdown(header, body))
     for title, header, body in _ablation_sections(table, "tex"):
         tex.append(f"% {title}\n" + _tex(header, body))
-    (out_dir / "ablation.md").write_text("\n".join(md) if len(md) > 1 else md[0] + "\nNo VCON runs.\n")
-    (out_dir / "ablation.tex").write_text("\n".join(tex))
+    write_text(out_dir / "ablation.md", ("\n".join(md) if len(md) > 1 else md[0] + "\nNo VCON runs.\n")
+               + _md_footer(footer))
+    write_text(out_dir / "ablation.tex", "\n".join(tex) + _tex_footer(footer))
 
 
 def write_reference(table: pd.DataFrame, out_dir: Path) -> None:
-    table.to_csv(out_dir / "reference.csv", index=False)
+    write_text(out_dir / "reference.csv", table.to_csv(index=False))
     note = ("Paper: the authors' demo (ViT-T/16, CIFAR-10, one seed, 60 epochs, Q = 12 epochs), validation "
             "accuracy (%) at epoch 60 from the TensorBoard logs in their repository (arXiv 2510.09696). Ours: "
             "test accuracy x 100, mean ± std over seeds (n), VCON at the Q shown.")
@@ -394,9 +421,9 @@ def write_reference(table: pd.DataFrame, out_dir: Path) -> None:
                  "" if dense else f"{r['paper_gain']:+.2f}"]
         label = r["ours_label"] + (f" (Q={r['ours_q']})" if r["ours_q"] else "")
         body.append([r["compressor"], *paper, label, ours("posthoc"), ours("vcon"), ours("gain", True)])
-    (out_dir / "reference.md").write_text(f"# Reference: the authors' numbers beside ours\n\n{note}\n\n"
+    write_text(out_dir / "reference.md", f"# Reference: the authors' numbers beside ours\n\n{note}\n\n"
                                           + _markdown(header, body))
-    (out_dir / "reference.tex").write_text(f"% {note}\n" + _tex(header, [[_tex_escape(c) for c in row]
+    write_text(out_dir / "reference.tex", f"% {note}\n" + _tex(header, [[_tex_escape(c) for c in row]
                                                                           for row in body]))
 
 
@@ -407,8 +434,9 @@ def write_tables(runs: pd.DataFrame, out_dir: str | Path, headline: dict[str, st
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     accuracy = accuracy_table(runs, headline, schedule)
-    write_accuracy(accuracy, out)
-    write_ablation(ablation_table(runs, schedule), out, schedule)
+    notes = table_footer(runs)
+    write_accuracy(accuracy, out, notes)
+    write_ablation(ablation_table(runs, schedule), out, schedule, notes)
     names = ["accuracy", "ablation"]
     model, dataset = REFERENCE_EXPERIMENT
     if reference is None:
