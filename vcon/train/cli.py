@@ -22,9 +22,14 @@ def run(args: argparse.Namespace) -> int:
     from vcon.train.config import ConfigError, load_config
     from vcon.train.run import RunExistsError, train_cell
 
+    source = args.config or "defaults"
     try:
-        config, _ = load_config(args.config, args.overrides)
+        config, source = load_config(args.config, args.overrides)
         metrics = train_cell(config, args.out, quiet=args.quiet, force=args.force)
+    except ConfigError as error:  # checks that needed the data or model do not know the file: name it
+        text = str(error)
+        print(f"vcon train: error: {text if text.startswith(source) else f'{source}: {text}'}", file=sys.stderr)
+        return 2
     except (ConfigError, RunExistsError, ValueError, FileNotFoundError, ConnectionError) as error:
         print(f"vcon train: error: {error}", file=sys.stderr)
         return 2

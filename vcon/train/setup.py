@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 import torch
+import yaml
 from torch.utils.data import DataLoader
 
 import vcon
+from vcon.compressors import SpecError
 from vcon.data import DatasetBundle, DatasetOptions, build_dataset
 from vcon.models import Classifier, build_model
 from vcon.models.tokenizer import load_tokenizer
@@ -63,12 +65,42 @@ def _dense_run_dir(init: str) -> Path | None:
     return path if (path / DENSE_CHECKPOINT).is_file() or (path / METRICS_FILE).is_file() else None
 
 
-def _load_dense(model: Classifier, run_dir: Path) -> dict[str, float] | None:
+def _recorded_config(run_dir: Path) -> dict[str, Any]:
+    """The config a finished run recorded (config.yaml, else metrics.json); {} when neither is readable."""
+    try:
+        if (run_dir / "config.yaml").is_file():
+            return yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+        return json.loads((run_dir / METRICS_FILE).read_text()).get("config") or {}
+    except (OSError, ValueError, yaml.YAMLError, AttributeError):
+        return {}
+
+
+def _load_dense(model: Classifier, run_dir: Path, config: CellConfig, num_classes: int) -> dict[str, float] | None:
+    """Load a dense run's weights, refusing one made for another model, dataset or head size."""
     checkpoint = run_dir / DENSE_CHECKPOINT
     if not checkpoint.is_file():
         raise ConfigError(f"init: {run_dir} holds no {DENSE_CHECKPOINT}; is it the DIR of a finished dense `vcon train` run?")
+    recorded = _recorded_config(run_dir)
+    for key in ("model", "dataset"):
+        if key in recorded and recorded[key] != getattr(config, key):
+            raise ConfigError(
+                f"init: {run_dir} is a dense run of {key} {recorded[key]!r}, this cell's {key} is "
+                f"{getattr(config, key)!r} ({num_classes} classes); allowed: a dense run of the same model and dataset"
+            )
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
+    own = model.state_dict()
+    saved = state.get("model", {}) if isinstance(state, dict) else {}
+    for key, tensor in saved.items():
+        if key in own and tuple(tensor.shape) != tuple(own[key].shape):
+            raise ConfigError(
+                f"init: {checkpoint} does not fit this cell's model: {key} has shape {tuple(tensor.shape)} in the "
+                f"checkpoint and {tuple(own[key].shape)} here (dataset {config.dataset!r} has {num_classes} classes); "
+                f"allowed: a dense run whose head matches the dataset"
+            )
+    try:
+        model.load_state_dict(saved)
+    except RuntimeError as error:
+        raise ConfigError(f"init: {checkpoint} does not fit model {config.model!r}: {' '.join(str(error).split())[:400]}") from None
     metrics_path = run_dir / METRICS_FILE
     return json.loads(metrics_path.read_text())["test"] if metrics_path.is_file() else None
 
@@ -86,7 +118,7 @@ def build_cell(config: CellConfig) -> Cell:
                              augment=config.augment, max_length=config.max_length, tokenizer=tokenizer)
     data = build_dataset(config.dataset, options)
     model = build_model(config.model, data.num_classes, data.input_spec, model_init)
-    dense_reference = _load_dense(model, dense_dir) if dense_dir is not None else None
+    dense_reference = _load_dense(model, dense_dir, config, data.num_classes) if dense_dir is not None else None
 
     generator = torch.Generator().manual_seed(config.seed)
     train_loader = DataLoader(data.train, batch_size=config.batch_size, shuffle=True, generator=generator,
@@ -102,11 +134,15 @@ def build_cell(config: CellConfig) -> Cell:
         if value > total_steps:
             raise ConfigError(
                 f"{key} = {getattr(config, key)!r} is {value} steps, longer than the run "
-                f"({config.epochs} epochs x {steps_per_epoch} steps = {total_steps}); lower it or train longer"
+                f"({config.epochs} epochs x {steps_per_epoch} steps = {total_steps}); allowed: at most {total_steps} "
+                f"steps ({config.epochs}ep), or train longer"
             )
     if not config.is_dense:
-        vcon.compress(model, config.compressor, layers=config.layers, original=config.original,
-                      iterative=config.method == "iterative")
+        try:
+            vcon.compress(model, config.compressor, layers=config.layers, original=config.original,
+                          iterative=config.method == "iterative")
+        except SpecError as error:
+            raise ConfigError(f"compressor: {error}") from None
     model.to(device)
     return Cell(config, device, data, model, train_loader, steps_per_epoch, total_steps, q, iterative_t,
                 warmup, dense_reference)
