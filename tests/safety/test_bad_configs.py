@@ -1,0 +1,251 @@
+"""The bad-input matrix: every bad config is refused before anything is written, with a message that
+names the file, the key (the path inside a workflow config), the value and what is allowed."""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from helpers import REPO, tiny_config, workflow, write_yaml
+
+from vcon.grid import GridError, check, expand, load
+from vcon.train import cli
+
+# --- `vcon train`: a cell file, run through the command in-process ------------------------------------
+
+# (id, cell config, fragments the message must hold: key, value, allowed). Checked before any data is
+# loaded, except where marked "built" (they need the data's steps per epoch or the model's layers).
+PRUNE = {"name": "prune", "sparsity": 0.9}
+TRAIN_CASES = [
+    ("unknown-key", {"epoch": 3}, ["unknown key 'epoch'", "did you mean 'epochs'?", "valid keys: model"]),
+    ("epochs-zero", {"epochs": 0}, ["epochs must be > 0", "got 0"]),
+    ("batch-negative", {"batch_size": -1}, ["batch_size must be > 0", "got -1"]),
+    ("lr-zero", {"lr": 0}, ["lr must be > 0", "got 0"]),
+    ("lr-type", {"lr": "fast"}, ["lr must be a number", "got 'fast'"]),
+    ("seed-bool", {"seed": True}, ["seed must be an integer", "got True"]),
+    ("q-negative", {"q": -3, "compressor": PRUNE}, ["q must be a step count >= 0", "'12ep'", "got -3"]),
+    ("sparsity-one", {"compressor": {"name": "prune", "sparsity": 1.0}},
+     ["compressor: prune: sparsity must be a number in [0, 1)", "got 1.0"]),
+    ("bits-nine", {"compressor": {"name": "quant", "bits": 9}}, ["quant: bits must be an integer in 2..8", "got 9"]),
+    ("bits-one", {"compressor": {"name": "quant", "bits": 1}}, ["quant: bits must be an integer in 2..8", "got 1"]),
+    ("compressor-name", {"compressor": {"name": "prunning"}},
+     ["unknown compressor 'prunning'", "did you mean 'prune'?", "valid compressors: binary, lowrank, prune, quant"]),
+    ("compressor-option", {"compressor": {"name": "prune", "sparsty": 0.5}},
+     ["prune: unknown key 'sparsty'", "did you mean 'sparsity'?", "valid keys: sparsity"]),
+    ("model-name", {"model": "vit-digit"}, ["model: unknown model 'vit-digit'", "did you mean 'vit-digits'",
+                                             "registered models: bert-base"]),
+    ("dataset-name", {"dataset": "digit"}, ["dataset must be one of cifar10", "got 'digit'", "did you mean 'digits'?"]),
+    ("schedule-name", {"schedule": "cosin"}, ["schedule must be one of linear, cosine", "got 'cosin'",
+                                              "did you mean 'cosine'?"]),
+    ("method-name", {"method": "gradual"}, ["method must be one of posthoc, iterative, vcon", "got 'gradual'"]),
+    ("q-epochs-too-long", {"epochs": 2, "q": "12ep", "method": "vcon", "compressor": PRUNE},
+     ["q = '12ep' is longer than the run (epochs = 2)", "allowed: at most 2ep"]),
+    ("posthoc-with-q", {"method": "posthoc", "q": 5, "compressor": PRUNE},
+     ["q must be 0 for method posthoc", "got 5"]),
+    ("min-lr-above-lr", {"lr": 1e-4, "min_lr": 1e-3}, ["min_lr must be <= lr (0.0001)", "got 0.001"]),
+    ("built:q-steps-too-long", {"epochs": 2, "q": 1000, "method": "vcon", "compressor": PRUNE},
+     ["q = 1000 is 1000 steps, longer than the run (2 epochs x 20 steps = 40)", "allowed: at most 40 steps"]),
+    ("built:t-steps-too-long", {"epochs": 1, "iterative_t": 500, "method": "iterative", "compressor": PRUNE},
+     ["iterative_t = 500 is 500 steps, longer than the run", "allowed: at most 20 steps"]),
+    ("built:rank-above-layer", {"compressor": {"name": "lowrank", "rank": 100}},
+     ["compressor: lowrank: rank 100 is above min(out_features, in_features) = 64", "choose rank <= 64"]),
+]
+
+
+def run_cli(config_path: Path, out: Path, capsys, overrides: list[str] = ()) -> str:
+    args = argparse.Namespace(config=str(config_path), out=str(out), overrides=list(overrides), force=False,
+                              quiet=True)
+    code = cli.run(args)
+    assert code == 2
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case", TRAIN_CASES, ids=[c[0] for c in TRAIN_CASES])
+def test_vcon_train_refuses(case, tmp_path, capsys):
+    _, cell, fragments = case
+    path = write_yaml(tmp_path / "cell.yaml", {"epochs": 1, **cell})
+    out = tmp_path / "run"
+    err = run_cli(path, out, capsys)
+    assert err.startswith(f"vcon train: error: {path}: "), err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    assert not out.exists()  # nothing written: no run folder
+
+
+def test_vcon_train_refuses_bad_yaml_and_bad_override(tmp_path, capsys):
+    path = tmp_path / "cell.yaml"
+    path.write_text("epochs: [1, 2\n")
+    err = run_cli(path, tmp_path / "run", capsys)
+    assert f"{path}: not valid YAML" in err
+    good = write_yaml(tmp_path / "good.yaml", {"epochs": 1})
+    err = run_cli(good, tmp_path / "run", capsys, ["batch_size=0"])
+    assert f"{good}: batch_size must be > 0, got 0" in err
+    assert not (tmp_path / "run").exists()
+
+
+def _fake_dense_run(folder: Path, classes: int, dataset: str | None) -> Path:
+    """A dense run folder whose checkpoint has a `classes`-way head (no training needed)."""
+    from vcon.models import build_model
+
+    model = build_model("vit-digits", classes, {"channels": 1, "image_size": 8})
+    folder.mkdir(parents=True)
+    torch.save({"model": model.state_dict()}, folder / "dense.pt")
+    if dataset:
+        write_yaml(folder / "config.yaml", {"model": "vit-digits", "dataset": dataset})
+    return folder
+
+
+def test_init_from_a_dense_run_of_another_dataset(tmp_path, capsys):
+    dense = _fake_dense_run(tmp_path / "dense-text", 2, "synthetic-text")
+    path = write_yaml(tmp_path / "cell.yaml", {"epochs": 1, "init": str(dense), "compressor": PRUNE})
+    err = run_cli(path, tmp_path / "run", capsys)
+    assert f"{path}: init: {dense} is a dense run of dataset 'synthetic-text', this cell's dataset is 'digits' " \
+           "(10 classes); allowed: a dense run of the same model and dataset" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_init_from_a_checkpoint_whose_head_differs(tmp_path, capsys):
+    dense = _fake_dense_run(tmp_path / "dense-2way", 2, None)
+    path = write_yaml(tmp_path / "cell.yaml", {"epochs": 1, "init": str(dense), "compressor": PRUNE})
+    err = run_cli(path, tmp_path / "run", capsys)
+    assert f"{path}: init: {dense / 'dense.pt'} does not fit this cell's model: net.head.weight has shape (2, 64) in " \
+           "the checkpoint and (10, 64) here (dataset 'digits' has 10 classes)" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("cell, fragment", [
+    ({"learning_rate": 0.1}, "unknown key 'learning_rate'"),
+    ({"epochs": 1, "compressor": {"name": "lowrank", "rank": 100}}, "rank 100 is above"),
+])
+def test_vcon_train_command_line(cell, fragment, tmp_path):
+    """The real command, in a process of its own: exit status 2, the message, no run folder."""
+    path = write_yaml(tmp_path / "cell.yaml", cell)
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([sys.executable, "-m", "vcon", "train", "--config", str(path), "--out", str(out)],
+                            capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"vcon train: error: {path}: " in result.stderr and fragment in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+# --- the workflow: a config file, checked by the schema and the grid ----------------------------------
+
+def _set(path: str, value):
+    """A change of the test-tiny config: set the value at a dotted path."""
+    def change(config: dict) -> None:
+        *parents, last = path.split(".")
+        node = config
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return change
+
+
+DIGITS = "models.vit-digits.datasets.digits"
+WORKFLOW_CASES = [
+    ("unknown-top-key", _set("seed", [0]), ["seed: unknown key 'seed'", "did you mean 'seeds'?", "allowed keys:"]),
+    ("unknown-model-key", _set("models.vit-digits.dataset", "digits"),
+     ["models.vit-digits.dataset: unknown key 'dataset'", "did you mean 'datasets'?"]),
+    ("unknown-training-key", _set("training.learning_rate", 0.1),
+     ["training.learning_rate: unknown key 'learning_rate'", "allowed keys: init, original"]),
+    ("identity-in-training", _set("training.q", 5),
+     ["training.q: key 'q' is not allowed here: the grid sets it for each cell"]),
+    ("epochs-zero", _set(f"{DIGITS}.training.epochs", 0),
+     [f"{DIGITS}.training.epochs = 0 is not allowed; allowed: an integer >= 1"]),
+    ("epochs-type", _set(f"{DIGITS}.training.epochs", "two"),
+     [f"{DIGITS}.training.epochs = 'two' is not allowed; allowed: an integer"]),
+    ("batch-zero", _set("training.batch_size", 0), ["training.batch_size = 0 is not allowed; allowed: an integer >= 1"]),
+    ("lr-zero", _set("training.lr", 0), ["training.lr = 0 is not allowed; allowed: a number > 0"]),
+    ("sparsity-one", _set("compressors.prune90.sparsity", 1.0),
+     ["compressors.prune90.sparsity = 1.0 is not allowed; allowed: a number < 1"]),
+    ("sparsity-negative", _set("compressors.prune90.sparsity", -0.1),
+     ["compressors.prune90.sparsity = -0.1 is not allowed; allowed: a number >= 0"]),
+    ("bits-nine", _set("compressors.q9", {"name": "quant", "bits": 9}),
+     ["compressors.q9.bits = 9 is not allowed; allowed: an integer <= 8"]),
+    ("bits-one", _set("compressors.q1", {"name": "quant", "bits": 1}),
+     ["compressors.q1.bits = 1 is not allowed; allowed: an integer >= 2"]),
+    ("compressor-option", _set("compressors.prune90.sparsty", 0.5),
+     ["compressors.prune90.sparsty: unknown key 'sparsty'", "did you mean 'sparsity'?"]),
+    ("compressor-name", _set("compressors.t", {"name": "ternary"}),
+     ["compressors.t.name = 'ternary' is not allowed; allowed: one of binary, lowrank, prune, quant"]),
+    ("rank-above-layer", _set("compressors.lowrank100", {"name": "lowrank", "rank": 100}),
+     ["compressors.lowrank100.rank = 100 is above the smaller side (64)", "allowed: rank <= 64"]),
+    ("method-name", _set("methods", ["vcon", "vcom"]),
+     ["methods.1 = 'vcom' is not allowed; allowed: one of posthoc, iterative, vcon (did you mean 'vcon'?)"]),
+    ("schedule-name", _set("schedule", "cosin"), ["schedule = 'cosin' is not allowed", "(did you mean 'cosine'?)"]),
+    ("model-name", _set("models", {"vit-digitz": {"datasets": ["digits"]}}),
+     ["models.vit-digitz: unknown model 'vit-digitz' (did you mean 'vit-digits'?); allowed: bert-base"]),
+    ("dataset-name", _set("models.vit-digits.datasets", ["digit"]),
+     ["models.vit-digits.datasets.digit: unknown dataset 'digit' (did you mean 'digits'?); allowed: cifar10"]),
+    ("q-negative", _set("q", [-3]), ["q.0 = -3 is not allowed; allowed: a step count >= 0 (120) or whole epochs"]),
+    ("q-steps-too-long", _set("q", [100]),
+     ["q = '100' is longer than the run of models.vit-digits.datasets.digits (2 epochs = 40 steps",
+      "allowed: at most 2ep or 40 steps"]),
+    ("t-epochs-too-long", _set("iterative_t", "5ep"),
+     ["iterative_t = '5ep' is longer than the run", "allowed: at most 2ep or 40 steps"]),
+    ("q-same-steps", _set("q", [20, "1ep"]),
+     ["q: Q values 1ep and 20 are the same length, 20 steps", "allowed: distinct lengths"]),
+    ("q-duplicate", _set("q", [10, "10"]), ["duplicate Q values in q", "10; allowed: each value once"]),
+    ("seeds-duplicate", _set("seeds", [0, 0]), ["seeds = [0, 0] is not allowed; allowed: no value twice"]),
+    ("seeds-empty", _set("seeds", []), ["seeds = [] is not allowed; allowed: at least 1 entries"]),
+    ("compressor-same-spec", _set("compressors.prune90b", {"name": "prune", "sparsity": 0.9, "granularity": "layer"}),
+     ["compressors.prune90b has the same spec as compressors.prune90", "allowed: distinct specs"]),
+    ("init-other-dataset", _set("training.init", "results/runs/bert-mini/synthetic-text/dense/seed0"),
+     [f"{DIGITS}.training.init = 'results/runs/bert-mini/synthetic-text/dense/seed0' is a dense run of bert-mini on "
+      "synthetic-text (synthetic-text: 2 classes, digits: 10)", "allowed: a dense run of the same model and dataset"]),
+    ("resources-key", _set("resources.gpus", 1), ["resources.gpus: unknown key 'gpus' (did you mean 'gpu'?)"]),
+    ("dense-type", _set("dense", {"run": True, "init_from": "yes"}),
+     ["dense.init_from = 'yes' is not allowed; allowed: true or false"]),
+]
+
+
+@pytest.mark.parametrize("case", WORKFLOW_CASES, ids=[c[0] for c in WORKFLOW_CASES])
+def test_workflow_config_refused(case):
+    _, change, fragments = case
+    config = tiny_config()
+    change(config)
+    with pytest.raises(GridError) as caught:
+        check(config, "configs/bad.yaml")
+    message = str(caught.value)
+    assert message.startswith("configs/bad.yaml: "), message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+
+
+def test_zero_cells_named_by_the_grid():
+    config = tiny_config()
+    config["seeds"] = []
+    with pytest.raises(GridError, match=r"the grid expands to zero cells \(empty: seeds\)"):
+        expand(config)
+
+
+def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
+    root = workflow.make_workflow_copy(tmp_path / "wf")
+    config = tiny_config()
+    config["models"]["vit-digits"]["datasets"]["digits"]["training"]["epochs"] = 0
+    write_yaml(root / "configs" / "bad.yaml", config)
+    result = workflow.snakemake(root, "--cores", "1", "--configfile", "configs/bad.yaml", timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "configs/bad.yaml: models.vit-digits.datasets.digits.training.epochs = 0 is not allowed; " \
+           "allowed: an integer >= 1" in output, output[-3000:]
+    assert not (root / "results").exists()  # nothing written
+
+
+def test_bad_yaml_file_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("q: [1, 2\n")
+    with pytest.raises(GridError, match=f"{bad}: not valid YAML"):
+        load(bad)
+
+
+def test_shipped_configs_pass():
+    for name in ("default.yaml", "paper.yaml", "test-tiny.yaml"):
+        check(yaml.safe_load((REPO / "configs" / name).read_text()), name)
