@@ -1,3 +1,7 @@
+import subprocess
+import sys
+
+import numpy as np
 import torch
 
 from vcon.data import DatasetOptions, build_dataset
@@ -63,3 +67,17 @@ def test_image_size_resizes():
     bundle = build_dataset("digits", DatasetOptions(image_size=16))
     assert bundle.train[0][0].shape == (1, 16, 16)
     assert bundle.input_spec == {"channels": 1, "image_size": 16}
+
+
+def test_same_data_as_scikit_learn_without_importing_it():
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    from vcon.data.digits import load_digits
+
+    images, labels = load_digits()
+    reference = sklearn_digits()
+    assert np.array_equal(images, reference.images) and np.array_equal(labels, reference.target)
+    code = ("import sys; from vcon.data import DatasetOptions, build_dataset; build_dataset('digits', DatasetOptions()); "
+            "print('sklearn' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

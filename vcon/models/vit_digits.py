@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
 from vcon.models.classifier import Classifier
@@ -22,6 +21,8 @@ POS_EMBED_STD = 0.5
 
 @register_model("vit-digits")
 def build_vit_digits(num_classes: int, input_spec: Mapping[str, Any], init: str | None) -> Classifier:
+    from timm.models.vision_transformer import VisionTransformer  # imported here: 2 s, needless for BERT jobs
+
     require_scratch("vit-digits", init)
     channels = spec_int(input_spec, "channels", "vit-digits", default=1)
     image_size = spec_int(input_spec, "image_size", "vit-digits", default=8)
