@@ -18,10 +18,10 @@ def tiny() -> dict:
 
 def test_default_counts():
     # 2 experiments x 3 seeds = 6 dense; x 3 compressors: 18 post-shot, 18 iterative,
-    # 72 VCON (4 Q, linear) + 18 ablation (prune90 only: cosine/exponential/step at 2ep).
+    # 72 VCON (4 Q, linear) + 9 ablation (vit-digits prune90 only: cosine/exponential/step at 1ep).
     grid = load(CONFIGS / "default.yaml")
-    assert grid.counts() == {"dense": 6, "posthoc": 18, "iterative": 18, "vcon": 90}
-    assert len(grid) == 132
+    assert grid.counts() == {"dense": 6, "posthoc": 18, "iterative": 18, "vcon": 81}
+    assert len(grid) == 123
 
 
 def test_paper_counts():

@@ -58,7 +58,7 @@ def test_paper_dry_run_lists_every_job(tmp_path):
 def test_default_dry_run(tmp_path):
     result = snakemake(REPO, "-n", "--quiet", "rules", "-d", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert job_counts(result.stdout + result.stderr) == {"train": 132, "aggregate": 1, **ALL_FIGURES, "all": 1}
+    assert job_counts(result.stdout + result.stderr) == {"train": 123, "aggregate": 1, **ALL_FIGURES, "all": 1}
 
 
 @slow
