@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import time
 import zlib
 from pathlib import Path
 
@@ -42,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
         "environment": {"device": "cpu"},
     }
     out = Path(args.out)
+    if os.environ.get("FAKE_TRAIN_LOG"):  # which cells ran (tests/safety: rerun after a kill)
+        with open(os.environ["FAKE_TRAIN_LOG"], "a") as log:
+            log.write(f"{out}\n")
+    time.sleep(float(os.environ.get("FAKE_TRAIN_SLEEP", "0")))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics))
+    (out / "metrics.json.tmp").write_text(json.dumps(metrics))
+    os.replace(out / "metrics.json.tmp", out / "metrics.json")
     return 0
