@@ -9,6 +9,7 @@
 from vcon import schedules
 from vcon.api import compress, release_original, set_beta, set_step, vanishing_layers
 from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank
+from vcon.compact import load_compact, save_compact
 from vcon.compressors import COMPRESSORS, SpecError, from_spec, list_compressors, register_compressor
 from vcon.export import CompressedLinear, LowRankLinear, export
 from vcon.stats import stats
@@ -27,8 +28,10 @@ __all__ = [
     "export",
     "from_spec",
     "list_compressors",
+    "load_compact",
     "register_compressor",
     "release_original",
+    "save_compact",
     "schedules",
     "set_beta",
     "set_step",

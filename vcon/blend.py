@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from vcon.compressors.base import FactorCompressor, WeightCompressor
+from vcon.compressors.base import FactorCompressor, WeightCompressor, straight_through
 
 ORIGINALS = ("shared", "frozen", "copy")
 
@@ -74,7 +74,7 @@ class VanishingLinear(Vanishing):
     def _state(self) -> Tensor | None:
         every = self.compressor.refresh_every
         if every == 1:
-            return self.compressor.state(self.weight, self.level)
+            return None  # computed inside values(), without materializing a mask
         period = 0 if every == 0 else self.step // every
         key = torch.tensor([float(period), self.level], dtype=torch.float64)
         if self.cached_state is None or not torch.equal(key, self.cached_key.cpu()):
@@ -104,10 +104,22 @@ class VanishingLinear(Vanishing):
         weight, bias = self._original_branch()
         if beta == 1.0:
             return F.linear(x, weight, bias)
+        if self.original == "shared" and self.compressor.identity_gradient:
+            return F.linear(x, self._shared_blend(beta), bias)
         blended = torch.lerp(self.compressed_weight(), weight, beta)
         if bias is not self.bias:
             bias = torch.lerp(self.bias, bias, beta)
         return F.linear(x, blended, bias)
+
+    def _shared_blend(self, beta: float) -> Tensor:
+        """beta W + (1 - beta) C(W) on the shared latent W for a straight-through C. Its gradient
+        with respect to W is beta + (1 - beta) = the identity, so one straight-through node carries
+        it: the transition costs one elementwise pass over the post-shot step."""
+        latent = self.weight.detach()
+        values = self.compressor.values(latent, self._state(), self.level)
+        if values.data_ptr() == latent.data_ptr():
+            values = values.clone()
+        return straight_through(self.weight, values.lerp_(latent, beta))
 
     def release_original(self) -> list[nn.Parameter]:
         """Drop the separate original branch (frozen/copy) once beta is 0 for good."""
@@ -179,7 +191,8 @@ class VanishingLowRank(Vanishing):
             return F.linear(F.linear(x, factor_a), factor_b, self.factor_bias)
         if beta == 1.0:
             return F.linear(x, self.weight, self.bias)
-        blended = torch.lerp(factor_b @ factor_a, self.weight, beta)
+        # beta W + (1 - beta) B A in one addmm; its backward is beta G for W and two thin matmuls.
+        blended = torch.addmm(self.weight, factor_b, factor_a, beta=beta, alpha=1.0 - beta)
         bias = None if self.bias is None else torch.lerp(self.factor_bias, self.bias, beta)
         return F.linear(x, blended, bias)
 

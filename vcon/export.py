@@ -62,6 +62,11 @@ def export_layer(layer: nn.Module) -> nn.Module:
     return out.to(next(layer.parameters()).device).requires_grad_(True)
 
 
+def is_blended(model: nn.Module) -> bool:
+    """Whether `model` still holds vanishing (blended) layers."""
+    return any(isinstance(m, (VanishingLinear, VanishingLowRank, VanishingBlock)) for m in model.modules())
+
+
 def export(model: nn.Module) -> nn.Module:
     """A copy of `model` in plain compressed form; equal to the blended model at beta = 0."""
     exported = copy.deepcopy(model)

@@ -1,34 +1,39 @@
 """Compression statistics, per compressed layer and in total, from the exported (pure compressed) form.
 
 Sparsity is zeros / weights, where the denominator is the number of entries of the compressed
-layers' weight matrices (biases excluded). Bytes count fp32 dense storage against the compact form
-each compressor needs (bitmask or CSR for pruning, packed bits plus scales for binary/quant,
-the two factors for low rank); biases are stored in fp32 in both.
+layers' weight matrices (biases excluded). Bytes count dense storage against the compact form
+`vcon.save_compact` writes (bitmask or CSR for pruning, packed bits plus scales for binary/quant,
+the two factors for low rank); biases and every other tensor are stored as they are in both.
 """
 from __future__ import annotations
 
 from typing import Any
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-from vcon.blend import VanishingLinear, VanishingLowRank
+from vcon.compact import compact_state, payload_bytes
 from vcon.compressors import from_spec
-from vcon.export import CompressedLinear, LowRankLinear, export
+from vcon.export import CompressedLinear, LowRankLinear, export, is_blended
 
 FP32 = 4
 SPARSITY_DENOMINATOR = "weight entries of the compressed layers (biases excluded)"
 
 
-def _layer_stats(name: str, layer: nn.Module) -> dict[str, Any]:
+def _stored(tensors: dict[str, Tensor], keys: list[str]) -> int:
+    return sum(payload_bytes({k: tensors[k]}) for k in keys if k in tensors)
+
+
+def _layer_stats(name: str, layer: nn.Module, form: str, tensors: dict[str, Tensor]) -> dict[str, Any]:
     compressor = from_spec(layer.spec)
+    prefix = f"{name}." if name else ""
     bias_params = 0
     if isinstance(layer, LowRankLinear):
         weight = layer.second.weight @ layer.first.weight
         if layer.second.bias is not None:
             bias_params = layer.second.bias.numel()
         stored_params = layer.first.weight.numel() + layer.second.weight.numel()
-        bytes_weight = FP32 * stored_params
+        stored_keys = [f"{prefix}first.weight", f"{prefix}second.weight", f"{prefix}second.bias"]
         rank = layer.rank
         distinct = None
     else:
@@ -36,7 +41,7 @@ def _layer_stats(name: str, layer: nn.Module) -> dict[str, Any]:
         if layer.bias is not None:
             bias_params = layer.bias.numel()
         stored_params = int(torch.count_nonzero(weight))
-        bytes_weight = compressor.stored_bytes(weight)
+        stored_keys = [k for k in tensors if k.startswith(f"{prefix}weight.")] + [f"{prefix}bias"]
         rank = None
         distinct = int(torch.unique(weight).numel())
     out_features, in_features = weight.shape
@@ -44,6 +49,7 @@ def _layer_stats(name: str, layer: nn.Module) -> dict[str, Any]:
     return {
         "name": name,
         "compressor": compressor.name,
+        "form": form,
         "shape": [out_features, in_features],
         "weights": weight.numel(),
         "zeros": zeros,
@@ -52,18 +58,22 @@ def _layer_stats(name: str, layer: nn.Module) -> dict[str, Any]:
         "rank": rank,
         "params_dense": weight.numel() + bias_params,
         "params_compressed": stored_params + bias_params,
-        "bytes_dense": FP32 * (weight.numel() + bias_params),
-        "bytes_compressed": bytes_weight + FP32 * bias_params,
+        "bytes_dense": weight.element_size() * (weight.numel() + bias_params),
+        "bytes_compressed": _stored(tensors, stored_keys),
     }
 
 
 @torch.no_grad()
 def stats(model: nn.Module) -> dict[str, Any]:
-    """Per-layer and total statistics of a compressed model (blended or exported)."""
-    if any(isinstance(m, (VanishingLinear, VanishingLowRank)) for m in model.modules()):
+    """Per-layer and total statistics of a compressed model (blended or exported).
+
+    `bytes_compressed` counts exactly the tensor bytes `vcon.save_compact` writes (per layer: the
+    stored form of the weight plus the bias; "model": every tensor of the file)."""
+    if is_blended(model):
         model = export(model)
+    tensors, layout = compact_state(model)
     layers = [
-        _layer_stats(name, module)
+        _layer_stats(name, module, layout["layers"][name]["form"], tensors)
         for name, module in model.named_modules()
         if isinstance(module, (CompressedLinear, LowRankLinear))
     ]
@@ -85,10 +95,12 @@ def stats(model: nn.Module) -> dict[str, Any]:
     total["bytes_ratio"] = total["bytes_compressed"] / total["bytes_dense"]
     compressed_modules = {id(p) for m in model.modules() if isinstance(m, (CompressedLinear, LowRankLinear)) for p in m.parameters()}
     other_params = sum(p.numel() for p in model.parameters() if id(p) not in compressed_modules)
+    stored = payload_bytes(tensors)
+    other_bytes = stored - total["bytes_compressed"]
     whole = {
         "params_dense": other_params + total["params_dense"],
-        "bytes_dense": FP32 * other_params + total["bytes_dense"],
-        "bytes_compressed": FP32 * other_params + total["bytes_compressed"],
+        "bytes_dense": other_bytes + total["bytes_dense"],
+        "bytes_compressed": stored,
     }
     whole["bytes_ratio"] = whole["bytes_compressed"] / whole["bytes_dense"]
     return {"layers": layers, "total": total, "model": whole}

@@ -6,8 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor
+
+from vcon.compressors import packing
 
 
 class SpecError(ValueError):
@@ -42,16 +45,51 @@ def smallest_mask(values: Tensor, k: int) -> Tensor:
 
     Ties are broken by position: among equal values the one with the lower index is taken first.
     """
+    return ~largest_mask(values, k)
+
+
+def largest_mask(values: Tensor, k: int) -> Tensor:
+    """The complement of `smallest_mask(values, k)`: True on all but the k smallest of each row.
+
+    One O(n) selection per row (`kth_smallest`); the position tie-break is only worked out when
+    a row has a tie at its threshold.
+    """
     rows, n = values.shape
     if k <= 0:
-        return torch.zeros_like(values, dtype=torch.bool)
-    if k >= n:
         return torch.ones_like(values, dtype=torch.bool)
-    threshold = values.kthvalue(k, dim=1, keepdim=True).values
-    below = values < threshold
-    tied = values == threshold
-    still_needed = k - below.sum(dim=1, keepdim=True)
-    return below | (tied & (tied.cumsum(dim=1) <= still_needed))
+    if k >= n:
+        return torch.zeros_like(values, dtype=torch.bool)
+    threshold, tied = kth_smallest(values, k)
+    above = values > threshold
+    if not tied:
+        return above
+    tied_entries = values == threshold
+    still_needed = k - (values < threshold).sum(dim=1, keepdim=True)
+    return above | (tied_entries & (tied_entries.cumsum(dim=1) > still_needed))
+
+
+SORTING_NETWORK_MAX = 8
+
+
+def kth_smallest(values: Tensor, k: int) -> tuple[Tensor, bool]:
+    """The k-th smallest entry of each row of a 2-D tensor (1 <= k < n) as a (rows, 1) tensor, and
+    whether any row's (k+1)-th smallest equals it (a tie at the threshold). No full sort: rows of
+    at most 8 go through a sorting network of elementwise min/max, other rows on the CPU through
+    numpy's introselect (`partition`, about 10x faster than torch.kthvalue here), else kthvalue."""
+    n = values.shape[1]
+    if n <= SORTING_NETWORK_MAX:
+        columns = list(values.unbind(dim=1))
+        for round_index in range(n):  # odd-even transposition sort of the columns
+            for i in range(round_index % 2, n - 1, 2):
+                columns[i], columns[i + 1] = torch.minimum(columns[i], columns[i + 1]), torch.maximum(columns[i], columns[i + 1])
+        kth, following = columns[k - 1], columns[k]
+        return kth.unsqueeze(1), bool((kth == following).any())
+    if values.device.type == "cpu" and values.dtype in (torch.float32, torch.float64):
+        array = np.partition(values.detach().numpy(), k - 1, axis=1)
+        kth = array[:, k - 1:k]
+        return torch.from_numpy(kth.copy()), bool((array[:, k:].min(axis=1, keepdims=True) == kth).any())
+    kth = values.kthvalue(k, dim=1, keepdim=True).values
+    return kth, bool(((values <= kth).sum(dim=1) != k).any())
 
 
 @dataclass(frozen=True)
@@ -82,6 +120,7 @@ class WeightCompressor(Compressor):
     """Replaces a weight W by C(W) of the same shape (pruning, binarization, quantization)."""
 
     refresh_every: ClassVar[int] = 1
+    identity_gradient: ClassVar[bool] = True  # forward_weight passes the gradient to the latent weight unchanged
 
     def state(self, weight: Tensor, level: float) -> Tensor | None:
         """What may be cached between steps (a pruning mask); None when there is nothing."""
@@ -95,9 +134,14 @@ class WeightCompressor(Compressor):
         """The compressed weight in training: exact values forward, straight-through gradient."""
         return straight_through(weight, self.values(weight.detach(), state, level))
 
+    def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
+        """The compact stored form of an exported weight: a form name (see `vcon.compressors.packing`)
+        and its tensors; `packing.decode` gives the weight back bit for bit."""
+        return packing.encode_dense(compressed)
+
     def stored_bytes(self, compressed: Tensor) -> int:
         """Bytes of the compact stored form of the compressed weight (bias not included)."""
-        raise NotImplementedError
+        return packing.nbytes(self.encode(compressed)[1])
 
 
 @dataclass(frozen=True)

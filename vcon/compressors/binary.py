@@ -1,12 +1,12 @@
 """Binary weights: sign(w) * mean(|w|), with a straight-through gradient to the latent weights."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from vcon.compressors import packing
 from vcon.compressors.quantized import QuantizedWeights
 from vcon.compressors.registry import register_compressor
 from vcon.compressors.base import SpecError
@@ -35,6 +35,6 @@ class Binary(QuantizedWeights):
             scale = weight.abs().mean()
         return torch.where(weight >= 0, scale, -scale)
 
-    def stored_bytes(self, compressed: Tensor) -> int:
-        scales = compressed.shape[0] if self.scale == "row" else 1
-        return math.ceil(compressed.numel() / 8) + 4 * scales
+    def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
+        """Packed sign bits (ceil(n / 8) bytes) plus the fp32 scale(s)."""
+        return packing.encode_signs(compressed, per_row=self.scale == "row")

@@ -6,10 +6,12 @@ import re
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from vcon import schedules
-from vcon.compressors.base import SpecError, WeightCompressor, round_half_up, smallest_mask, straight_through
+from vcon.compressors import packing
+from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, largest_mask, round_half_up, straight_through
 from vcon.compressors.registry import register_compressor
 
 GRADIENTS = ("straight_through", "masked")
@@ -72,6 +74,10 @@ class Prune(WeightCompressor):
         return self.update_every
 
     @property
+    def identity_gradient(self) -> bool:  # type: ignore[override]
+        return self.gradient == "straight_through"
+
+    @property
     def n_m(self) -> tuple[int, int] | None:
         match = _N_M.match(self.granularity)
         return (int(match.group(1)), int(match.group(2))) if match else None
@@ -92,31 +98,44 @@ class Prune(WeightCompressor):
 
     def state(self, weight: Tensor, level: float) -> Tensor:
         """The keep-mask (True = kept) at sparsity `level`."""
-        magnitude = weight.detach().abs()
-        out_features, in_features = magnitude.shape
-        if self.n_m:
-            m = self.n_m[1]
-            groups = magnitude.reshape(-1, m)
-            return ~smallest_mask(groups, round_half_up(level * m)).reshape(out_features, in_features)
-        if self.granularity == "row":
-            return ~smallest_mask(magnitude, round_half_up(level * in_features))
-        flat = magnitude.reshape(1, -1)
-        return ~smallest_mask(flat, round_half_up(level * flat.numel())).reshape(out_features, in_features)
+        groups, k = self._groups(weight.detach(), level)
+        return largest_mask(groups.abs(), k).view_as(weight)
 
     def values(self, weight: Tensor, state: Tensor | None, level: float) -> Tensor:
-        mask = self.state(weight, level) if state is None else state
-        return weight * mask
+        if state is None:
+            return self._pruned(weight.detach(), level)
+        return torch.where(state, weight, 0.0)  # pruned entries are +0.0, whatever the sign of w
+
+    def _groups(self, weight: Tensor, level: float) -> tuple[Tensor, int]:
+        """The weight as rows of one selection each, and how many entries each row loses."""
+        if self.n_m:
+            m = self.n_m[1]
+            return weight.reshape(-1, m), round_half_up(level * m)
+        if self.granularity == "row":
+            return weight, round_half_up(level * weight.shape[1])
+        return weight.reshape(1, -1), round_half_up(level * weight.numel())
+
+    def _pruned(self, weight: Tensor, level: float) -> Tensor:
+        """The pruned weight without a stored mask: one selection of the threshold, then one pass."""
+        groups, k = self._groups(weight, level)
+        if k <= 0:
+            return weight.clone()
+        if k >= groups.shape[1]:
+            return torch.zeros_like(weight)
+        magnitude = groups.abs()
+        threshold, tied = kth_smallest(magnitude, k)
+        if tied:
+            return torch.where(largest_mask(magnitude, k), groups, 0.0).view_as(weight)
+        if groups.shape[0] == 1:  # one threshold: hardshrink zeroes |w| <= t (as +0.0) in one pass
+            return F.hardshrink(weight, float(threshold))
+        return torch.where(magnitude > threshold, groups, 0.0).view_as(weight)
 
     def forward_weight(self, weight: Tensor, state: Tensor | None, level: float) -> Tensor:
-        mask = self.state(weight, level) if state is None else state
         if self.gradient == "masked":
-            return weight * mask
-        return straight_through(weight, weight.detach() * mask)
+            mask = self.state(weight, level) if state is None else state
+            return torch.where(mask, weight, 0.0)
+        return straight_through(weight, self.values(weight.detach(), state, level))
 
-    def stored_bytes(self, compressed: Tensor) -> int:
-        """The smaller of a bitmask plus fp32 values and CSR (fp32 values, int32 columns and row pointers)."""
-        rows, cols = compressed.shape
-        nonzeros = int(torch.count_nonzero(compressed))
-        bitmask = math.ceil(rows * cols / 8) + 4 * nonzeros
-        csr = 8 * nonzeros + 4 * (rows + 1)
-        return min(bitmask, csr)
+    def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
+        """The smaller of a bitmask plus the nonzero values and CSR (values, int32 columns and row pointers)."""
+        return packing.encode_sparse(compressed)

@@ -1,12 +1,12 @@
 """Symmetric uniform k-bit weights with a per-row scale and a straight-through gradient."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from vcon.compressors import packing
 from vcon.compressors.base import SpecError
 from vcon.compressors.quantized import QuantizedWeights
 from vcon.compressors.registry import register_compressor
@@ -38,5 +38,6 @@ class Quant(QuantizedWeights):
         scale = self.row_scale(weight)
         return torch.clamp(torch.round(weight / scale), -self.levels, self.levels) * scale
 
-    def stored_bytes(self, compressed: Tensor) -> int:
-        return math.ceil(compressed.numel() * self.bits / 8) + 4 * compressed.shape[0]
+    def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
+        """Sign-magnitude `bits`-bit codes (ceil(n * bits / 8) bytes) plus one fp32 scale per row."""
+        return packing.encode_codes(compressed, self.bits)

@@ -1,0 +1,128 @@
+"""The compact stored form of a compressed model: one safetensors file.
+
+Each compressed weight is stored in its compressor's form (bitmask or CSR plus the nonzero values
+for pruning, packed sign bits plus scales for binary, sign-magnitude k-bit codes plus row scales
+for quantization, the two factors for low rank); everything else in the state dict as it is. The
+file is an 8-byte header length, a JSON header (tensor names, shapes, offsets and the layers'
+forms) and then the tensors' bytes, which add up to `vcon.stats(model)["model"]["bytes_compressed"]`.
+Loading gives back the exported model bit for bit.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from vcon.compressors import from_spec
+from vcon.compressors.packing import decode
+from vcon.export import CompressedLinear, LowRankLinear, export, is_blended
+
+FORMAT = "vcon-compact/1"
+
+
+def _exported(model: nn.Module) -> nn.Module:
+    return export(model) if is_blended(model) else model
+
+
+def compact_state(model: nn.Module) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """(tensors, layers): what `save_compact` writes. `layers` maps each compressed layer's name
+    to its description (kind, form, shape, spec); tensors sharing storage are stored once
+    (the others are listed under "aliases")."""
+    model = _exported(model)
+    tensors: dict[str, Tensor] = {}
+    layers: dict[str, Any] = {}
+    encoded: set[str] = set()
+    for name, module in model.named_modules():
+        prefix = f"{name}." if name else ""
+        if isinstance(module, CompressedLinear):
+            form, parts = from_spec(module.spec).encode(module.weight)
+            tensors.update({f"{prefix}weight.{key}": part for key, part in parts.items()})
+            encoded.add(f"{prefix}weight")
+            layers[name] = {"kind": "linear", "form": form, "shape": list(module.weight.shape),
+                            "bias": module.bias is not None, "spec": module.spec}
+        elif isinstance(module, LowRankLinear):
+            layers[name] = {"kind": "lowrank", "form": "factors", "shape": [module.out_features, module.in_features],
+                            "rank": module.rank, "bias": module.second.bias is not None, "spec": module.spec}
+    aliases: dict[str, str] = {}
+    first_of_storage: dict[tuple[int, int, tuple[int, ...]], str] = {}
+    for key, tensor in model.state_dict().items():
+        if key in encoded:
+            continue
+        identity = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
+        if tensor.numel() and identity in first_of_storage:
+            aliases[key] = first_of_storage[identity]
+            continue
+        first_of_storage[identity] = key
+        tensors[key] = tensor
+    stored: set[int] = set()
+    for key, tensor in tensors.items():
+        tensor = tensor.detach().to("cpu").contiguous()
+        pointer = tensor.untyped_storage().data_ptr()
+        tensors[key] = tensor.clone() if pointer in stored else tensor  # safetensors refuses shared storage
+        stored.add(pointer)
+    return tensors, {"layers": layers, "aliases": aliases}
+
+
+def payload_bytes(tensors: dict[str, Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors.values())
+
+
+def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> int:
+    """Write the compact form of `model` (blended or exported) to `path`; returns the file size."""
+    from safetensors.torch import save_file
+
+    tensors, layout = compact_state(model)
+    metadata = {"format": FORMAT, "layers": json.dumps(layout["layers"]), "aliases": json.dumps(layout["aliases"])}
+    save_file(tensors, os.fspath(path), metadata=metadata)
+    return os.path.getsize(path)
+
+
+def _new_layer(info: dict[str, Any], dtype: torch.dtype) -> nn.Module:
+    out_features, in_features = info["shape"]
+    if info["kind"] == "lowrank":
+        layer: nn.Module = LowRankLinear(in_features, out_features, info["rank"], info["bias"], info["spec"])
+    else:
+        layer = CompressedLinear(in_features, out_features, info["bias"], info["spec"])
+    return layer.to(dtype)
+
+
+def load_compact(path: str | os.PathLike[str], model: nn.Module) -> nn.Module:
+    """The exported compressed model stored at `path`. `model` gives the architecture: the same
+    network dense, blended or exported (it is copied, not changed)."""
+    from safetensors import safe_open
+
+    with safe_open(os.fspath(path), framework="pt") as stored:
+        metadata = stored.metadata() or {}
+        tensors = {key: stored.get_tensor(key) for key in stored.keys()}
+    if metadata.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a {FORMAT} file (format: {metadata.get('format')!r})")
+    layers, aliases = json.loads(metadata["layers"]), json.loads(metadata["aliases"])
+    skeleton = export(model) if is_blended(model) else copy.deepcopy(model)
+    state: dict[str, Tensor] = {}
+    for name, info in layers.items():
+        prefix = f"{name}." if name else ""
+        if info["kind"] == "linear":
+            weight_key = f"{prefix}weight"
+            parts = {key[len(weight_key) + 1:]: tensors.pop(key) for key in list(tensors)
+                     if key.startswith(weight_key + ".")}
+            state[weight_key] = decode(info["form"], parts, tuple(info["shape"]))
+            dtype = state[weight_key].dtype
+        else:
+            dtype = tensors[f"{prefix}first.weight"].dtype
+        new = _new_layer(info, dtype)
+        old = skeleton.get_submodule(name)
+        device = next(old.parameters(), torch.empty(0)).device
+        new = new.to(device)
+        if name:
+            parent_name, _, child = name.rpartition(".")
+            setattr(skeleton.get_submodule(parent_name) if parent_name else skeleton, child, new)
+        else:
+            skeleton = new
+    state.update(tensors)
+    state.update({key: state[target] for key, target in aliases.items()})
+    skeleton.load_state_dict(state, strict=True)
+    return skeleton
