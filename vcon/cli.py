@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("vcon.train.cli", "train one cell (model x dataset x compressor x method x seed x Q)"),
     "aggregate": ("vcon.report.cli_aggregate", "collect run metrics into the paper's tables"),
     "plot": ("vcon.report.cli_plot", "draw the paper's figures from the aggregated tables"),
+    "bench": ("vcon.bench.cli", "time and size dense, post-shot, VCON and iterative fine-tuning side by side"),
 }
 
 

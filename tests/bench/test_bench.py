@@ -1,0 +1,78 @@
+import json
+
+import pytest
+import torch
+from timm.models.vision_transformer import VisionTransformer
+
+import vcon
+from vcon.bench.cases import ITERATIVE_TOTAL, build_case
+from vcon.bench.measure import interleaved, live_bytes, paired_ratio, peak_step_bytes
+from vcon.cli import main
+
+
+@pytest.fixture
+def tiny():
+    torch.manual_seed(0)
+    model = VisionTransformer(img_size=8, patch_size=4, in_chans=1, num_classes=3, embed_dim=32, depth=2,
+                              num_heads=2, mlp_ratio=2.0)
+    return model, torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
+
+
+def _optimized(case):
+    return {id(p) for group in case.optimizer.param_groups for p in group["params"]}
+
+
+def test_after_q_releases_the_original_like_post_shot(tiny):
+    dense, x, y = tiny
+    spec = {"name": "lowrank", "rank": 4}
+    posthoc = build_case("posthoc", dense, spec, x, y)
+    after_q = build_case("after_q", dense, spec, x, y)
+    for case in (posthoc, after_q):
+        layers = vcon.vanishing_layers(case.model)
+        assert all(layer.weight is None and layer.beta == 0.0 for layer in layers)
+        assert _optimized(case) == {id(p) for p in case.model.parameters()}
+        assert set(map(id, case.optimizer.state)) <= _optimized(case)
+    after_q.step()
+    posthoc.step()
+    assert live_bytes(after_q) == live_bytes(posthoc)
+    assert peak_step_bytes(after_q) == peak_step_bytes(posthoc) > live_bytes(posthoc)
+
+
+def test_transition_and_iterative_cases_are_set_as_the_trainer_sets_them(tiny):
+    dense, x, y = tiny
+    transition = build_case("transition", dense, {"name": "binary"}, x, y)
+    transition.step()
+    assert {layer.beta for layer in vcon.vanishing_layers(transition.model)} == {0.5}
+    iterative = build_case("iterative", dense, {"name": "prune", "sparsity": 0.8}, x, y)
+    iterative.step()
+    level = vcon.schedules.gradual_sparsity(ITERATIVE_TOTAL // 2, ITERATIVE_TOTAL, 0.8)
+    assert {layer.level for layer in vcon.vanishing_layers(iterative.model)} == {level}
+
+
+def test_interleaved_takes_turns_and_paired_ratio_uses_rounds():
+    order = []
+    times = interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, 3, 1, torch.device("cpu"))
+    assert order == ["a", "b", "a", "b", "b", "a", "a", "b"]
+    assert [len(t) for t in times.values()] == [3, 3]
+    assert paired_ratio([2.0, 3.0, 8.0], [1.0, 1.0, 2.0]) == {"median": 3.0, "q1": 2.5, "q3": 3.5}
+
+
+def test_bench_command_writes_json_with_ratios_and_targets(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--models", "bert-mini", "--compressors", "prune-2:4", "--repeats", "1",
+                 "--warmup", "0", "--batch-size", "4", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [r["compressor"] for r in report["results"]] == ["prune-2:4"]
+    first = report["results"][0]
+    assert set(first["step_ms"]) == {"dense", "posthoc", "transition", "after_q", "iterative"}
+    assert set(first["ratios"]) == {"posthoc/dense", "transition/posthoc", "transition/dense", "after_q/posthoc",
+                                    "iterative/posthoc"}
+    assert first["stored"]["forms"] == ["bitmask"]
+    assert report["machine"]["torch_threads"] == 2
+    assert {t["target"] for t in report["targets"]} >= {"post-shot / dense step", "transition / post-shot step"}
+    assert "| prune-2:4 |" in capsys.readouterr().out
+
+
+def test_bench_rejects_unknown_names(capsys):
+    assert main(["bench", "--compressors", "prune-diagonal"]) == 2
+    assert "unknown compressor 'prune-diagonal'" in capsys.readouterr().err
