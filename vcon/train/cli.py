@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from vcon.train.config import describe_keys
@@ -20,6 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vcon.train.config import ConfigError, load_config
+    from vcon.train.checkpoint import CheckpointError
+    from vcon.train.interrupt import EXIT_INTERRUPTED, Interrupted
+    from vcon.train.lock import RunLockedError
+    from vcon.train.resume import TrainingDiverged
     from vcon.train.run import RunExistsError, train_cell
 
     source = args.config or "defaults"
@@ -30,9 +35,19 @@ def run(args: argparse.Namespace) -> int:
         text = str(error)
         print(f"vcon train: error: {text if text.startswith(source) else f'{source}: {text}'}", file=sys.stderr)
         return 2
-    except (ConfigError, RunExistsError, ValueError, FileNotFoundError, ConnectionError) as error:
+    except (ConfigError, RunExistsError, ValueError, FileNotFoundError, ConnectionError,
+            CheckpointError, RunLockedError) as error:
         print(f"vcon train: error: {error}", file=sys.stderr)
         return 2
+    except TrainingDiverged as error:
+        print(f"vcon train: error: {error}", file=sys.stderr)
+        return 1
+    except Interrupted as stopped:
+        if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 alone reports
+            print(f"vcon train: {stopped}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if metrics is None:  # a rank other than 0 under torchrun
+        return 0
     test = metrics["test"][metrics["metric"]]
     cell = metrics["cell"]
     label = cell["method"] if cell["compressor"] == "none" else f"{cell['method']} {cell['compressor']}"

@@ -17,6 +17,9 @@ from tqdm import tqdm
 
 import vcon
 from vcon.data import compute_metrics
+from vcon.train.batches import epoch_seed
+from vcon.train.interrupt import Interrupted
+from vcon.train.resume import Checkpointing, Progress, TrainingDiverged, finite, release_original, restore
 from vcon.train.setup import Cell
 
 
@@ -74,109 +77,158 @@ def evaluate(cell: Cell, model: nn.Module, dataset: Any) -> dict[str, float]:
     return metrics
 
 
-def _drop_from_optimizer(optimizer: torch.optim.Optimizer, released: list[nn.Parameter]) -> None:
-    gone = {id(p) for p in released}
-    for group in optimizer.param_groups:
-        group["params"] = [p for p in group["params"] if id(p) not in gone]
-    for p in released:
-        optimizer.state.pop(p, None)
-
-
 def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def train(cell: Cell, quiet: bool = False) -> dict[str, Any]:
-    """Train the cell; returns history, the test metrics of the pure compressed model, timing."""
-    config, model = cell.config, cell.model
+def _global_batch(cell: Cell, batch: int) -> int:
+    """Examples in global batch number `batch` (0-based) of an epoch: the last one may be smaller."""
+    return min(cell.config.batch_size, len(cell.data.train) - batch * cell.config.batch_size)
+
+
+def _wrap(model: nn.Module, cell: Cell) -> nn.Module:
+    """The module the training step calls: DistributedDataParallel under torchrun. Branches unused at
+    beta = 1 get no gradient, so unused parameters are allowed; rebuilt when the original is released."""
+    if not cell.world.active:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [cell.device.index] if cell.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True, broadcast_buffers=False)
+
+
+def _validate(cell: Cell, model: nn.Module, progress: Progress, iterative_total: int | None) -> dict[str, Any]:
+    config, primary = cell.config, cell.data.metric
+    beta = beta_at(cell, progress.step)
+    entry = {"epoch": progress.epoch, "step": progress.step, "beta": beta, "lr": progress.lr,
+             "train_loss": progress.loss_sum / cell.steps_per_epoch}
+    if cell.method != "dense":
+        vcon.set_beta(model, beta)
+        vcon.set_step(model, progress.step, iterative_total)
+        blended = evaluate(cell, model, cell.data.val)[primary]
+        if beta > 0.0:
+            vcon.set_beta(model, 0.0)
+            entry.update(val_blended=blended, val_compressed=evaluate(cell, model, cell.data.val)[primary])
+            vcon.set_beta(model, beta)
+        else:
+            entry.update(val_blended=blended, val_compressed=blended)
+    else:
+        value = evaluate(cell, model, cell.data.val)[primary]
+        entry.update(val_blended=value, val_compressed=value)
+    return entry
+
+
+def train(cell: Cell, quiet: bool = False, saving: Checkpointing | None = None,
+          resume: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train the cell (from `resume`, a checkpoint's content, if given); returns history, the test
+    metrics of the pure compressed model, timing. Raises Interrupted after saving when `saving.stop`
+    asks for it, TrainingDiverged on a non-finite loss or gradient."""
+    config, model, world = cell.config, cell.model, cell.world
     compressed = cell.method != "dense"
     iterative_total = cell.iterative_t if cell.method == "iterative" else None
-    primary = cell.data.metric
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                   weight_decay=config.weight_decay)
     mix_generator = torch.Generator().manual_seed(config.seed + 1)
-    show_progress = not quiet and sys.stderr.isatty()
+    progress = Progress(lr=config.lr)
+    if resume is not None:
+        progress = restore(resume, model, optimizer, mix_generator, world)
+        if saving is not None:
+            saving.saved_step = progress.step
+    show_progress = not quiet and sys.stderr.isatty() and world.is_main
+    kept = saving.kept if saving is not None else (lambda: "no checkpointing")
 
-    history: list[dict[str, Any]] = []
-    step, released, samples = 0, False, 0
-    train_seconds = eval_seconds = 0.0
-    lr = config.lr
+    def boundary() -> None:
+        if saving is None:
+            return
+        save, stop = saving.due(progress.step)
+        if save:
+            saving.save(progress, model, optimizer, mix_generator)
+        if stop:
+            raise Interrupted(saving.path, progress.step, saving.stop.reason or "a request")
+
+    def diverged(what: str) -> TrainingDiverged:
+        return TrainingDiverged(f"{what} at step {progress.step} (epoch {progress.epoch}); {kept()}; lower the "
+                                f"learning rate (lr = {config.lr}) or clip gradients (grad_clip = {config.grad_clip})")
+
+    network = _wrap(model, cell)
     model.train()
-    for epoch in range(1, config.epochs + 1):
+    while progress.epoch <= config.epochs:
         started = time.perf_counter()
-        loss_sum, batches = 0.0, 0
-        bar = tqdm(cell.train_loader, desc=f"epoch {epoch}/{config.epochs}", leave=False, disable=not show_progress)
+        cell.batches.set_position(progress.epoch, progress.batch)
+        cell.train_loader.generator.manual_seed(epoch_seed(config.seed, progress.epoch))
+        bar = tqdm(cell.train_loader, desc=f"epoch {progress.epoch}/{config.epochs}", leave=False,
+                   disable=not show_progress, initial=progress.batch, total=cell.steps_per_epoch)
         for inputs, target in bar:
-            beta = beta_at(cell, step)
+            beta = beta_at(cell, progress.step)
             if compressed:
                 vcon.set_beta(model, beta)
-                vcon.set_step(model, step, iterative_total)
-                if beta == 0.0 and not released:
-                    _drop_from_optimizer(optimizer, vcon.release_original(model))
-                    released = True
-            lr = lr_at(step, config.lr, config.min_lr, cell.warmup_steps, cell.total_steps)
+                vcon.set_step(model, progress.step, iterative_total)
+                if beta == 0.0 and not progress.released:
+                    release_original(model, optimizer)
+                    progress.released = True
+                    network = _wrap(model, cell)
+            progress.lr = lr_at(progress.step, config.lr, config.min_lr, cell.warmup_steps, cell.total_steps)
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = progress.lr
             inputs, target = to_device(inputs, cell.device), target.to(cell.device)
             if cell.data.train_batch_transform is not None:
                 inputs, target = cell.data.train_batch_transform(inputs, target, mix_generator)
             with autocast(cell):
-                loss = loss_fn(model(inputs), target)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"the training loss is {loss.item()} at step {step} (epoch {epoch}); "
-                                         f"lower the learning rate (lr = {config.lr}) or clip gradients (grad_clip)")
+                loss = loss_fn(network(inputs), target)
+            size = _global_batch(cell, progress.batch)
+            batch_loss = loss.item()
+            if world.active:  # the global batch's mean loss; DDP averages gradients over ranks
+                batch_loss = world.sum([batch_loss * len(target)])[0] / size
+                loss = loss * (len(target) * world.size / size)
+            if not finite(batch_loss):
+                raise diverged(f"the training loss is {batch_loss}")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+                norm = nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            else:
+                norm = nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+            if not finite(norm):
+                raise diverged(f"the gradient norm is {float(norm)}")
             optimizer.step()
-            step += 1
-            samples += len(target)
-            loss_sum += loss.item()
-            batches += 1
-            bar.set_postfix(loss=f"{loss_sum / batches:.3f}", beta=f"{beta:.2f}")
-        train_seconds += time.perf_counter() - started
+            progress.step += 1
+            progress.batch += 1
+            progress.samples += size
+            progress.loss_sum += batch_loss
+            bar.set_postfix(loss=f"{progress.loss_sum / progress.batch:.3f}", beta=f"{beta:.2f}")
+            progress.train_s += time.perf_counter() - started
+            boundary()
+            started = time.perf_counter()
+        progress.train_s += time.perf_counter() - started
 
         started = time.perf_counter()
-        beta = beta_at(cell, step)
-        entry = {"epoch": epoch, "step": step, "beta": beta, "lr": lr, "train_loss": loss_sum / batches}
-        if compressed:
-            vcon.set_beta(model, beta)
-            vcon.set_step(model, step, iterative_total)
-            blended = evaluate(cell, model, cell.data.val)[primary]
-            if beta > 0.0:
-                vcon.set_beta(model, 0.0)
-                entry.update(val_blended=blended, val_compressed=evaluate(cell, model, cell.data.val)[primary])
-                vcon.set_beta(model, beta)
-            else:
-                entry.update(val_blended=blended, val_compressed=blended)
-        else:
-            value = evaluate(cell, model, cell.data.val)[primary]
-            entry.update(val_blended=value, val_compressed=value)
-        eval_seconds += time.perf_counter() - started
-        history.append(entry)
-        if not quiet:
-            print(f"epoch {epoch}/{config.epochs}  step {step}  beta {beta:.3f}  loss {entry['train_loss']:.4f}  "
-                  f"val {primary} {entry['val_blended']:.4f} (compressed {entry['val_compressed']:.4f})",
-                  file=sys.stderr, flush=True)
+        entry = _validate(cell, model, progress, iterative_total)
+        progress.eval_s += time.perf_counter() - started
+        progress.history.append(entry)
+        if not quiet and world.is_main:
+            print(f"epoch {progress.epoch}/{config.epochs}  step {progress.step}  beta {entry['beta']:.3f}  "
+                  f"loss {entry['train_loss']:.4f}  val {cell.data.metric} {entry['val_blended']:.4f} "
+                  f"(compressed {entry['val_compressed']:.4f})", file=sys.stderr, flush=True)
+        progress.epoch, progress.batch, progress.loss_sum = progress.epoch + 1, 0, 0.0
+        boundary()
 
     final = vcon.export(model) if compressed else model
     if compressed:
         vcon.set_beta(model, 0.0)
     started = time.perf_counter()
-    test = evaluate(cell, final, cell.data.test)
-    eval_seconds += time.perf_counter() - started
+    test = evaluate(cell, final, cell.data.test) if world.is_main else {}
+    progress.eval_s += time.perf_counter() - started
     return {
-        "history": history,
+        "history": progress.history,
         "test": test,
         "final_model": final,
-        "steps": step,
+        "steps": progress.step,
         "timing": {
-            "train_s": train_seconds,
-            "eval_s": eval_seconds,
-            "train_samples_per_s": samples / train_seconds if train_seconds > 0 else None,
+            "train_s": progress.train_s,
+            "eval_s": progress.eval_s,
+            "train_samples_per_s": progress.samples / progress.train_s if progress.train_s > 0 else None,
             "peak_memory_mb": peak_memory_mb(cell.device),
         },
     }

@@ -18,7 +18,9 @@ from vcon.compressors import SpecError
 from vcon.data import DatasetBundle, DatasetOptions, build_dataset
 from vcon.models import Classifier, build_model
 from vcon.models.tokenizer import load_tokenizer
+from vcon.train.batches import EpochBatches
 from vcon.train.config import CellConfig, ConfigError, to_steps
+from vcon.train.distributed import World
 from vcon.train.outputs import METRICS_FILE
 
 DENSE_CHECKPOINT = "dense.pt"
@@ -34,24 +36,26 @@ class Cell:
     data: DatasetBundle
     model: Classifier
     train_loader: DataLoader
+    batches: EpochBatches
     steps_per_epoch: int
     total_steps: int
     q: int
     iterative_t: int
     warmup_steps: int
     dense_reference: dict[str, float] | None
+    world: World
 
     @property
     def method(self) -> str:
         return "dense" if self.config.is_dense else self.config.method
 
 
-def pick_device(name: str) -> torch.device:
+def pick_device(name: str, world: World = World()) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device: cuda was asked for but no CUDA device is available; use device=auto or cpu")
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return world.device(name)
 
 
 def seed_everything(seed: int) -> None:
@@ -105,11 +109,12 @@ def _load_dense(model: Classifier, run_dir: Path, config: CellConfig, num_classe
     return json.loads(metrics_path.read_text())["test"] if metrics_path.is_file() else None
 
 
-def build_cell(config: CellConfig) -> Cell:
-    """Build data and model, compress, and check the step counts; raises before any training."""
+def build_cell(config: CellConfig, world: World = World()) -> Cell:
+    """Build data and model, compress, and check the step counts; raises before any training.
+    Under torchrun (`world`), the loader yields this rank's share of each global batch."""
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = pick_device(config.device)
+    device = pick_device(config.device, world)
     seed_everything(config.seed)
     dense_dir = _dense_run_dir(config.init)
     model_init = "scratch" if dense_dir is not None else config.init
@@ -120,8 +125,12 @@ def build_cell(config: CellConfig) -> Cell:
     model = build_model(config.model, data.num_classes, data.input_spec, model_init)
     dense_reference = _load_dense(model, dense_dir, config, data.num_classes) if dense_dir is not None else None
 
-    generator = torch.Generator().manual_seed(config.seed)
-    train_loader = DataLoader(data.train, batch_size=config.batch_size, shuffle=True, generator=generator,
+    try:
+        batches = EpochBatches(len(data.train), config.batch_size, config.seed, world.rank, world.size)
+    except ValueError as error:
+        raise ConfigError(f"batch_size: {error}") from None
+    # Its own generator: worker seeds drawn at each epoch's start must not touch the global RNG.
+    train_loader = DataLoader(data.train, batch_sampler=batches, generator=torch.Generator(),
                               collate_fn=data.collate_fn, num_workers=config.workers,
                               pin_memory=device.type == "cuda", persistent_workers=config.workers > 0)
     steps_per_epoch = len(train_loader)
@@ -144,8 +153,8 @@ def build_cell(config: CellConfig) -> Cell:
         except SpecError as error:
             raise ConfigError(f"compressor: {error}") from None
     model.to(device)
-    return Cell(config, device, data, model, train_loader, steps_per_epoch, total_steps, q, iterative_t,
-                warmup, dense_reference)
+    return Cell(config, device, data, model, train_loader, batches, steps_per_epoch, total_steps, q, iterative_t,
+                warmup, dense_reference, world)
 
 
 def resolved_config(cell: Cell) -> dict[str, Any]:
