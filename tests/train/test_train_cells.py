@@ -49,7 +49,7 @@ def test_dense_run_writes_a_complete_folder(dense_run):
 def test_every_method_and_compressor(dense_run, tmp_path, compressor, method):
     dense_dir, dense = dense_run
     config = from_dict({**FAST, "init": str(dense_dir), "compressor": SPECS[compressor], "method": method,
-                        "q": "1ep", "iterative_t": "1ep"})
+                        "q": "1ep" if method == "vcon" else 0, "iterative_t": "1ep"})
     metrics = train_cell(config, tmp_path, quiet=True)
     jsonschema.validate(metrics, SCHEMA)
     steps_per_epoch = metrics["config"]["steps_per_epoch"]
@@ -105,15 +105,18 @@ def test_complete_run_is_not_overwritten_without_force(dense_run, tmp_path):
 
 
 def test_q_longer_than_the_run_is_an_error_before_training(tmp_path):
-    config = from_dict({**FAST, "compressor": SPECS["binary"], "q": "5ep"})
-    with pytest.raises(ValueError, match=r"q = '5ep' is \d+ steps, longer than the run \(2 epochs"):
+    with pytest.raises(ValueError, match=r"q = '5ep' is longer than the run \(epochs = 2\)"):
+        from_dict({**FAST, "compressor": SPECS["binary"], "q": "5ep"})
+    # a step count longer than the run is known only once the data set is loaded
+    config = from_dict({**FAST, "compressor": SPECS["binary"], "q": 500})
+    with pytest.raises(ValueError, match=r"q = 500 is 500 steps, longer than the run"):
         train_cell(config, tmp_path / "run", quiet=True)
     assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("override,message", [
     ("model=vit-digts", "did you mean 'vit-digits'"),
-    ("dataset=digitz", "Did you mean 'digits'"),
+    ("dataset=digitz", "did you mean 'digits'"),
     ("method=gradual", "method must be one of posthoc, iterative, vcon"),
     ("compressor={name: pruning}", "valid compressors: binary, lowrank, prune, quant"),
     ("optimiser=sgd", "unknown key 'optimiser'"),
