@@ -7,7 +7,7 @@ import re
 
 import pytest
 import yaml
-from conftest import REPO
+from localhost_cluster import REPO
 from workflow_run import run_snakemake, workflow_args
 
 PAPER = REPO / "configs" / "paper.yaml"

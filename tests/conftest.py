@@ -1,0 +1,21 @@
+"""Fixtures shared by several test folders."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from workflow_run import WorkflowRun, run_snakemake, workflow_args
+
+
+@pytest.fixture(scope="session")
+def tiny_local_run(tmp_path_factory) -> WorkflowRun:
+    """configs/test-tiny.yaml through Snakemake with the real trainer on this machine (about 2 minutes
+    on 2 cores). Run once per session: tests/workflow/test_end_to_end.py checks its outputs and
+    tests/slurm/ compares the same config on a SLURM cluster against it."""
+    workdir = tmp_path_factory.mktemp("tiny-local")
+    args = workflow_args(workdir)
+    started = time.monotonic()
+    result = run_snakemake(workdir, *args, "--cores", "2", timeout=900)
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return WorkflowRun(workdir, args, seconds)

@@ -1,0 +1,44 @@
+"""configs/test-tiny.yaml through workflow/profiles/slurm on the localhost cluster: every training job
+goes through sbatch, and the results are those of the local run (tests/conftest.py: tiny_local_run)."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from localhost_cluster import SLURM_OPTIONS, slurm_jobs
+from workflow_run import run_snakemake, workflow_args
+
+# dense x 2 seeds; 2 compressors x 2 seeds x (posthoc + iterative + vcon at 2 Q)
+TRAIN_JOBS = 2 + 2 * 2 * 4
+
+
+def run_test_metrics(root: Path) -> dict[str, dict]:
+    """run id -> the test metrics of its metrics.json."""
+    runs = root / "results" / "runs"
+    return {str(path.parent.relative_to(runs)): json.loads(path.read_text())["test"]
+            for path in sorted(runs.rglob("metrics.json"))}
+
+
+@pytest.mark.slow
+def test_tiny_config_on_slurm_matches_local_run(slurm_cluster, tiny_local_run, tmp_path):
+    # The partition comes from the environment (the profile's default-resources read it).
+    started = time.monotonic()
+    result = run_snakemake(tmp_path, *workflow_args(tmp_path), *SLURM_OPTIONS, timeout=900,
+                           env={"VCON_SLURM_PARTITION": "other"})
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    print(f"tiny config: {seconds:.0f} s on the localhost SLURM cluster, {tiny_local_run.seconds:.0f} s locally")
+
+    # Every training job was an sbatch job in the chosen partition; aggregation and figures ran locally.
+    jobs = slurm_jobs(tmp_path)
+    assert len(jobs) == TRAIN_JOBS, jobs
+    assert all(job["comment"].startswith("rule_train_") for job in jobs), jobs
+    assert {(job["state"], job["partition"]) for job in jobs} == {("COMPLETED", "other")}
+
+    local = tiny_local_run.workdir
+    assert len(run_test_metrics(tmp_path)) == TRAIN_JOBS
+    assert run_test_metrics(tmp_path) == run_test_metrics(local)
+    for table in ("accuracy.csv", "ablation.csv"):
+        assert (tmp_path / "results" / "tables" / table).read_text() == (local / "results" / "tables" / table).read_text()
