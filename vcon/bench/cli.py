@@ -68,11 +68,13 @@ def run(args: argparse.Namespace) -> int:
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     log(f"vcon bench: {', '.join(options.models)} x {len(options.compressors)} compressors, device {device}, "
         f"{torch.get_num_threads()} threads, {options.repeats} repeats")
-    report = run_benchmark(options, log)
-    report["targets"] = targets(report["results"])
+    def write(report: dict) -> None:
+        report["targets"] = targets(report["results"])
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(report, indent=1) + "\n")
+
+    report = run_benchmark(options, log, on_result=write)
     print(table(report["results"]))
     print(targets_text(report["targets"]))
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1) + "\n")
     return 0

@@ -125,10 +125,13 @@ def machine(options: Options) -> dict[str, Any]:
     return info
 
 
-def run_benchmark(options: Options, log=print) -> dict[str, Any]:
-    results = []
+def run_benchmark(options: Options, log=print, on_result=None) -> dict[str, Any]:
+    """All (model, compressor) groups; `on_result(report so far)` after each one."""
+    report: dict[str, Any] = {"machine": machine(options), "options": asdict(options), "results": []}
     for model_name in options.models:
         for label in options.compressors:
-            results.append(bench_group(model_name, label, options, log))
+            report["results"].append(bench_group(model_name, label, options, log))
             sys.stdout.flush()
-    return {"machine": machine(options), "options": asdict(options), "results": results}
+            if on_result is not None:
+                on_result(report)
+    return report
