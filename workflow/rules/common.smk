@@ -122,3 +122,12 @@ def init_metrics(wildcards):
     """A compression cell that starts from a dense run needs that run finished first."""
     init_run = cell(wildcards).init_run
     return [metrics_file(init_run)] if init_run else []
+
+
+def train_launcher(gpus):
+    """`python -m vcon train`, or torchrun with one process per GPU for a multi-GPU cell (a param:
+    changing a cell's GPU count reruns it, as data-parallel results match only within tolerance).
+    --standalone: a private rendezvous on a free port, so two such jobs can share a node."""
+    if gpus > 1:
+        return f"torchrun --standalone --nproc-per-node {gpus} -m vcon train"
+    return "python -m vcon train"

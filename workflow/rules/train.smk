@@ -1,12 +1,3 @@
-def train_launcher(gpus):
-    """`python -m vcon train`, or torchrun with one process per GPU for a multi-GPU cell (a param:
-    changing a cell's GPU count reruns it, as data-parallel results match only within tolerance).
-    --standalone: a private rendezvous on a free port, so two such jobs can share a node."""
-    if gpus > 1:
-        return f"torchrun --standalone --nproc-per-node {gpus} -m vcon train"
-    return "python -m vcon train"
-
-
 rule train:
     """One cell. Its config (YAML text) is a param, so editing one cell's settings reruns that
     cell only; `vcon train` writes metrics.json last and atomically into the run directory. A cell
