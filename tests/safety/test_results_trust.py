@@ -164,3 +164,12 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
         vcon.atomic.atomic_write(path, half_then_fail)
     assert path.read_text() == "old, complete\n"
     assert [p.name for p in tmp_path.iterdir()] == ["accuracy.md"]
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        vcon.atomic.write_text(tmp_path / "table.csv", "a,b\n")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "table.csv").stat().st_mode & 0o777 == 0o644
