@@ -6,13 +6,47 @@
     small = vcon.export(model)                                  # plain compressed model
     vcon.stats(model)["total"]["sparsity"]
 """
-from vcon import schedules
-from vcon.api import compress, release_original, set_beta, set_step, vanishing_layers
-from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank
-from vcon.compact import load_compact, save_compact
-from vcon.compressors import COMPRESSORS, SpecError, from_spec, list_compressors, register_compressor
-from vcon.export import CompressedLinear, LowRankLinear, export
-from vcon.stats import stats
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vcon import schedules
+    from vcon.api import compress, release_original, set_beta, set_step, vanishing_layers
+    from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank
+    from vcon.compact import load_compact, save_compact
+    from vcon.compressors import COMPRESSORS, SpecError, from_spec, list_compressors, register_compressor
+    from vcon.export import CompressedLinear, LowRankLinear, export
+    from vcon.stats import stats
+
+# Imported on first use, so that `python -m vcon train` can hand a cell to a warm worker
+# (vcon.warm) without importing torch first.
+_HOMES = {
+    "schedules": "vcon",
+    "compress": "vcon.api", "release_original": "vcon.api", "set_beta": "vcon.api",
+    "set_step": "vcon.api", "vanishing_layers": "vcon.api",
+    "VanishingBlock": "vcon.blend", "VanishingLinear": "vcon.blend", "VanishingLowRank": "vcon.blend",
+    "load_compact": "vcon.compact", "save_compact": "vcon.compact",
+    "COMPRESSORS": "vcon.compressors", "SpecError": "vcon.compressors", "from_spec": "vcon.compressors",
+    "list_compressors": "vcon.compressors", "register_compressor": "vcon.compressors",
+    "CompressedLinear": "vcon.export", "LowRankLinear": "vcon.export", "export": "vcon.export",
+    "stats": "vcon.stats",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'vcon' has no attribute {name!r}")
+    value = importlib.import_module(f"vcon.{name}") if home == "vcon" else getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __version__ = "0.1.0"
 

@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from vcon import warm
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("vcon.train.cli", "train one cell (model x dataset x compressor x method x seed x Q)"),
     "aggregate": ("vcon.report.cli_aggregate", "collect run metrics into the paper's tables"),
@@ -30,6 +32,17 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["train"] and warm.enabled():
+        from vcon.warm.client import run_warm
+
+        code = run_warm(argv)
+        if code is not None:
+            return code
+    return run_command(argv)
+
+
+def run_command(argv: list[str]) -> int:
+    """Run one sub-command in this process."""
     args = build_parser(argv).parse_args(argv)
     module = importlib.import_module(COMMANDS[args.command][0])
     return int(module.run(args) or 0)
