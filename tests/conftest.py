@@ -2,20 +2,23 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
-from workflow_run import WorkflowRun, run_snakemake, workflow_args
+from workflow_run import WorkflowRun, private_runtime_dir, run_snakemake, stop_warm_workers, workflow_args
 
 
 @pytest.fixture(scope="session")
-def tiny_local_run(tmp_path_factory) -> WorkflowRun:
+def tiny_local_run(tmp_path_factory) -> Iterator[WorkflowRun]:
     """configs/test-tiny.yaml through Snakemake with the real trainer on this machine (about 2 minutes
     on 2 cores). Run once per session: tests/workflow/test_end_to_end.py checks its outputs and
     tests/slurm/ compares the same config on a SLURM cluster against it."""
     workdir = tmp_path_factory.mktemp("tiny-local")
     args = workflow_args(workdir)
+    runtime_dir = private_runtime_dir()
     started = time.monotonic()
-    result = run_snakemake(workdir, *args, "--cores", "2", timeout=900)
+    result = run_snakemake(workdir, *args, "--cores", "2", timeout=900, env={"XDG_RUNTIME_DIR": str(runtime_dir)})
     seconds = time.monotonic() - started
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return WorkflowRun(workdir, args, seconds)
+    yield WorkflowRun(workdir, args, seconds, runtime_dir)
+    stop_warm_workers(runtime_dir)

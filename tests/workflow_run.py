@@ -1,9 +1,13 @@
 """Running the real workflow from tests (tests/conftest.py's `tiny_local_run`, tests/slurm/)."""
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +24,26 @@ class WorkflowRun:
     workdir: Path
     args: tuple[str, ...]
     seconds: float
+    runtime_dir: Path  # XDG_RUNTIME_DIR of the run: holds the warm worker's socket and log
+
+
+def private_runtime_dir() -> Path:
+    """A fresh XDG_RUNTIME_DIR, so a test gets its own warm worker; short, as sockets allow 107 bytes."""
+    return Path(tempfile.mkdtemp(prefix="vw", dir="/tmp"))
+
+
+def warm_worker_log(runtime_dir: Path) -> str:
+    return "".join(p.read_text() for p in sorted(runtime_dir.glob("vcon-warm-*/*.log")))
+
+
+def stop_warm_workers(runtime_dir: Path) -> None:
+    """SIGTERM to the warm workers serving sockets under `runtime_dir`, then remove it."""
+    for log in runtime_dir.glob("vcon-warm-*/*.log"):
+        text = log.read_text()
+        if "vcon warm worker " in text and log.with_suffix(".sock").exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(text.split("vcon warm worker ")[1].split(":")[0]), signal.SIGTERM)
+    shutil.rmtree(runtime_dir, ignore_errors=True)
 
 
 def workflow_args(workdir: Path, config: Path = TINY_CONFIG) -> tuple[str, ...]:

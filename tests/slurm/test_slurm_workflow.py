@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from localhost_cluster import SLURM_OPTIONS, slurm_jobs
-from workflow_run import run_snakemake, workflow_args
+from workflow_run import private_runtime_dir, run_snakemake, stop_warm_workers, workflow_args
 
 # dense x 2 seeds; 2 compressors x 2 seeds x (posthoc + iterative + vcon at 2 Q)
 TRAIN_JOBS = 2 + 2 * 2 * 4
@@ -24,10 +24,14 @@ def run_test_metrics(root: Path) -> dict[str, dict]:
 @pytest.mark.slow
 def test_tiny_config_on_slurm_matches_local_run(slurm_cluster, tiny_local_run, tmp_path):
     # The partition comes from the environment (the profile's default-resources read it).
+    runtime_dir = private_runtime_dir()
     started = time.monotonic()
     result = run_snakemake(tmp_path, *workflow_args(tmp_path), *SLURM_OPTIONS, timeout=900,
-                           env={"VCON_SLURM_PARTITION": "other"})
+                           env={"VCON_SLURM_PARTITION": "other", "XDG_RUNTIME_DIR": str(runtime_dir)})
     seconds = time.monotonic() - started
+    started_workers = list(runtime_dir.rglob("*.log"))
+    stop_warm_workers(runtime_dir)
+    assert started_workers == []  # cluster jobs start cold: no warm worker outlives a job on its node
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     print(f"tiny config: {seconds:.0f} s on the localhost SLURM cluster, {tiny_local_run.seconds:.0f} s locally")
 

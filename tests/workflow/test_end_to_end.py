@@ -8,6 +8,7 @@ import json
 import pandas as pd
 import pytest
 from conftest import job_counts, snakemake
+from workflow_run import warm_worker_log
 
 # dense x 2 seeds; 2 compressors x 2 seeds x (posthoc + iterative + vcon at 2 Q)
 EXPECTED_RUNS = 2 + 2 * 2 * 4
@@ -31,6 +32,10 @@ def test_tiny_config_runs_end_to_end(tiny_local_run):
     for name in ("beta_ablation", "transition_curves", "schedules", "gains"):
         for suffix in ("png", "pdf"):
             assert (workdir / "figures" / f"{name}.{suffix}").stat().st_size > 1000
+
+    # local cells ran in children of one warm worker (vcon/warm), started by the first cell
+    log = warm_worker_log(tiny_local_run.runtime_dir)
+    assert log.count(": serving ") == 1 and log.count(" request\n") == EXPECTED_RUNS, log
 
     again = snakemake(workdir, *args, "-n", timeout=120)
     assert again.returncode == 0 and job_counts(again.stdout + again.stderr) == {}

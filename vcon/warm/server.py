@@ -112,6 +112,7 @@ def serve(path: Path, key: str, idle_seconds: float) -> int:
     inode = path.stat().st_ino
     listener.settimeout(idle_seconds)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # run the clean-up below; children are not affected
     print(f"vcon warm worker {os.getpid()}: serving {path}", file=sys.stderr, flush=True)
     try:
         while True:
@@ -127,14 +128,20 @@ def serve(path: Path, key: str, idle_seconds: float) -> int:
             sys.stdout.flush()
             if os.fork() == 0:
                 listener.close()
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for number in (signal.SIGCHLD, signal.SIGTERM):
+                    signal.signal(number, signal.SIG_DFL)
                 _run_child(conn)
             conn.close()
     finally:
         if _still_ours(path, inode):
             path.unlink()
+            path.with_suffix(".lock").unlink(missing_ok=True)
     print(f"vcon warm worker {os.getpid()}: idle for {idle_seconds:g} s, exiting", file=sys.stderr, flush=True)
     return 0
+
+
+def _exit_on_signal(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 def _still_ours(path: Path, inode: int) -> bool:

@@ -20,11 +20,6 @@ FIGURE_DIR = "figures"
 # `python` is the interpreter running Snakemake (put first on PATH, inherited by local and SLURM
 # jobs) unless `--sdm conda` activates ENVIRONMENT, the project's pinned environment.
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-# Local cells start from a warm worker that has torch, timm and transformers imported already
-# (vcon/warm: 5-7 s saved per cell, same results). Not on a cluster, where each job is alone on
-# its node. VCON_WARM=0 in the environment turns it off.
-if workflow.local_exec and not workflow.remote_exec:
-    os.environ.setdefault("VCON_WARM", "1")
 ENVIRONMENT = "../../environment.yaml"
 
 
