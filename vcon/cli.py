@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from vcon import warm
 
@@ -32,7 +33,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["train"] and warm.enabled():
+    if argv[:1] == ["train"] and warm.enabled(Path(__file__).parent):
         from vcon.warm.client import run_warm
 
         code = run_warm(argv)

@@ -169,3 +169,13 @@ def test_lazy_package_attributes_resolve():
         assert getattr(vcon, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'compres'"):
         vcon.compres  # noqa: B018
+
+
+def test_warm_start_only_when_asked_outside_torchrun_for_this_very_package(tmp_path):
+    from vcon.warm import PACKAGE_DIR, enabled
+
+    assert enabled(PACKAGE_DIR, {"VCON_WARM": "1"})
+    assert not enabled(PACKAGE_DIR, {})
+    assert not enabled(PACKAGE_DIR, {"VCON_WARM": "0"})
+    assert not enabled(PACKAGE_DIR, {"VCON_WARM": "1", "LOCAL_RANK": "0"})
+    assert not enabled(tmp_path, {"VCON_WARM": "1"})  # another copy of vcon (the workflow tests' fake)

@@ -26,8 +26,11 @@ STARTUP_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED", "PY
 DISTRIBUTED_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
-def enabled(environ: dict[str, str] | os._Environ = os.environ) -> bool:
-    return environ.get(ENABLE_VARIABLE) == "1" and not any(v in environ for v in DISTRIBUTED_VARIABLES)
+def enabled(caller_package: Path, environ: dict[str, str] | os._Environ = os.environ) -> bool:
+    """Asked for, not under torchrun, and the worker would run the caller's own package (not another
+    copy of vcon that happens to be importable too)."""
+    return (environ.get(ENABLE_VARIABLE) == "1" and not any(v in environ for v in DISTRIBUTED_VARIABLES)
+            and caller_package.resolve() == PACKAGE_DIR)
 
 
 def worker_key(package_dir: Path = PACKAGE_DIR, environ: dict[str, str] | os._Environ = os.environ) -> str:
