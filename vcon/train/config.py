@@ -48,7 +48,8 @@ class CellConfig:
     grad_clip: float | None = _doc("clip the gradient norm to this value; null = no clipping", None)
     seed: int = _doc("seed of the model init, the data order and augmentation", 0)
     device: str = _doc("auto (CUDA when present) | cpu | cuda", "auto")
-    bf16: str | bool = _doc("bf16 autocast: auto (on CUDA only) | true | false", "auto")
+    bf16: str | bool = _doc("bf16 autocast: auto (on CUDA only) | true (also on the CPU) | false", "auto")
+    compile: bool = _doc("torch.compile the model for the training steps (evaluation runs it uncompiled)", False)
     workers: int = _doc("data-loader worker processes", 0)
     threads: int | None = _doc("CPU threads for torch; null = torch's default", None)
     data_root: str | None = _doc("root of downloaded data sets (else the VCON_*_ROOT environment variables)", None)
@@ -166,6 +167,8 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     _choice(values, "device", DEVICES, source)
     if values["bf16"] not in ("auto", True, False):
         raise ConfigError(f"{source}: bf16 must be auto, true or false, got {values['bf16']!r}")
+    if not isinstance(values["compile"], bool):
+        raise ConfigError(f"{source}: compile must be true or false, got {values['compile']!r}")
     _number(values, "epochs", int, source, 0, strict=True)
     _number(values, "batch_size", int, source, 0, strict=True)
     _number(values, "eval_batch_size", int, source, 0, strict=True)

@@ -51,7 +51,7 @@ def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def autocast(cell: Cell):
-    enabled = cell.device.type == "cuda" and cell.config.bf16 in ("auto", True)
+    enabled = cell.config.bf16 is True or (cell.config.bf16 == "auto" and cell.device.type == "cuda")
     return torch.autocast(device_type=cell.device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
@@ -89,14 +89,17 @@ def _global_batch(cell: Cell, batch: int) -> int:
 
 
 def _wrap(model: nn.Module, cell: Cell) -> nn.Module:
-    """The module the training step calls: DistributedDataParallel under torchrun. Branches unused at
-    beta = 1 get no gradient, so unused parameters are allowed; rebuilt when the original is released."""
-    if not cell.world.active:
-        return model
-    from torch.nn.parallel import DistributedDataParallel
+    """The module the training step calls: DistributedDataParallel under torchrun, compiled when the
+    config asks. Branches unused at beta = 1 get no gradient, so unused parameters are allowed;
+    rebuilt when the original is released. Beta is a Python float: torch.compile recompiles for its
+    first values, then treats it as a symbol (automatic dynamic shapes)."""
+    network = model
+    if cell.world.active:
+        from torch.nn.parallel import DistributedDataParallel
 
-    ids = [cell.device.index] if cell.device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True, broadcast_buffers=False)
+        ids = [cell.device.index] if cell.device.type == "cuda" else None
+        network = DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True, broadcast_buffers=False)
+    return torch.compile(network) if cell.config.compile else network
 
 
 def _validate(cell: Cell, model: nn.Module, progress: Progress, iterative_total: int | None) -> dict[str, Any]:
