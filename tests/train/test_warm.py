@@ -153,6 +153,7 @@ def test_worker_key_follows_sources_and_start_up_variables(tmp_path):
     assert worker_key(tmp_path, {}) == base and len(base) == 20
     assert worker_key(tmp_path, {"UNRELATED": "x"}) == base
     assert worker_key(tmp_path, {"OMP_NUM_THREADS": "2"}) != base
+    assert worker_key(tmp_path, {"HF_HOME": "/elsewhere"}) != base
     (tmp_path / "sub" / "b.py").write_text("B = 2\n")
     assert worker_key(tmp_path, {}) != base
 

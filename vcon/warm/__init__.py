@@ -19,9 +19,11 @@ from pathlib import Path
 ENABLE_VARIABLE = "VCON_WARM"
 IDLE_SECONDS = 120.0
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# Read once at interpreter or library start-up: a worker serves only callers that agree on them.
-STARTUP_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "PYTHONHASHSEED", "PYTHONPATH",
-                     "CUDA_VISIBLE_DEVICES", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+# Variables that the interpreter or a preloaded library may read once, at start-up (thread pools,
+# hash seed, devices, Hugging Face cache and offline switches): a worker serves only callers whose
+# values of all of them equal its own.
+STARTUP_PREFIXES = ("PYTHON", "OMP_", "MKL_", "KMP_", "OPENBLAS_", "CUDA_", "TORCH", "PYTORCH_", "HF_",
+                    "HUGGINGFACE_", "TRANSFORMERS_", "TIMM_", "XDG_CACHE_HOME")
 # Set by torchrun: distributed cells start in their own processes.
 DISTRIBUTED_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
@@ -39,8 +41,8 @@ def worker_key(package_dir: Path = PACKAGE_DIR, environ: dict[str, str] | os._En
     digest = hashlib.sha256()
     for part in (sys.executable, sys.version, str(package_dir)):
         digest.update(part.encode() + b"\0")
-    for name in STARTUP_VARIABLES:
-        digest.update(f"{name}={environ.get(name)}".encode() + b"\0")
+    for name in sorted(n for n in environ if n.startswith(STARTUP_PREFIXES)):
+        digest.update(f"{name}={environ[name]}".encode() + b"\0")
     for path in sorted(package_dir.rglob("*.py")):
         digest.update(str(path.relative_to(package_dir)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:20]

@@ -100,8 +100,9 @@ def _run_child(conn: socket.socket) -> None:
 
 
 def serve(path: Path, key: str, idle_seconds: float) -> int:
+    environ = dict(os.environ)  # as the caller had it: libraries may set variables as they load
     preload()
-    if worker_key() != key:  # the sources changed while this worker was importing them
+    if worker_key(environ=environ) != key:  # the sources changed while this worker was importing them
         print(f"vcon warm worker: sources changed during start-up; not serving {path}", file=sys.stderr)
         return 3
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
