@@ -124,8 +124,17 @@ def test_a_socket_folder_open_to_others_means_a_cold_run(cold_reference, runtime
     os.chmod(runtime_dir / f"vcon-warm-{os.getuid()}", 0o755)
     result = _run(tmp_path / "run", _env(runtime_dir))
     assert result.returncode == 0, result.stderr
-    assert result.stderr == (f"vcon: {runtime_dir}/vcon-warm-{os.getuid()} is open to other users; "
-                             "running without a warm start\n")
+    assert result.stderr == (f"vcon: running without a warm start: {runtime_dir}/vcon-warm-{os.getuid()} "
+                             "is open to other users\n")
+    assert _results(tmp_path / "run") == cold_reference
+
+
+def test_an_unusable_socket_folder_means_a_cold_run(cold_reference, tmp_path):
+    not_a_folder = tmp_path / "runtime"
+    not_a_folder.write_text("")
+    result = _run(tmp_path / "run", _env(not_a_folder))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("vcon: running without a warm start: [Errno 20] Not a directory: ")
     assert _results(tmp_path / "run") == cold_reference
 
 

@@ -53,11 +53,15 @@ def socket_dir() -> Path:
     return Path(base) / f"vcon-warm-{os.getuid()}"
 
 
-def private_dir() -> Path | None:
-    """The socket folder, created 0700; None when it exists but others could reach into it."""
+class NoWarmStart(Exception):
+    """No worker can take the cell; the caller runs it itself."""
+
+
+def private_dir() -> Path:
+    """The socket folder, created 0700; NoWarmStart when it exists but others could reach into it."""
     folder = socket_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     info = folder.stat()
     if info.st_uid != os.getuid() or info.st_mode & 0o077:
-        return None
+        raise NoWarmStart(f"{folder} is open to other users")
     return folder

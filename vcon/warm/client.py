@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from vcon.warm import PACKAGE_DIR, private_dir, socket_dir, worker_key
+from vcon.warm import PACKAGE_DIR, NoWarmStart, private_dir, worker_key
 
 START_SECONDS = 300.0  # importing torch and friends on a loaded machine
 RELAYED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP)
@@ -24,14 +24,12 @@ RESPONSE_BYTES = 4096
 def run_warm(argv: list[str]) -> int | None:
     """Run `vcon ARGV` in a child of the warm worker and return its exit code, or None when no
     worker could take it (then nothing has run and the caller runs the command itself)."""
-    folder = private_dir()
-    if folder is None:
-        print(f"vcon: {socket_dir()} is open to other users; running without a warm start", file=sys.stderr)
-        return None
-    key = worker_key()
-    path = folder / f"{key}.sock"
-    conn = _connect(path) or _start_worker(path, key)
-    if conn is None:
+    try:
+        key = worker_key()
+        path = private_dir() / f"{key}.sock"
+        conn = _connect(path) or _start_worker(path, key)
+    except (NoWarmStart, OSError) as error:
+        print(f"vcon: running without a warm start: {error}", file=sys.stderr)
         return None
     with conn:
         request = {"argv": argv, "sys_argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ),
@@ -83,7 +81,7 @@ def _locked(path: Path) -> Iterator[None]:
         yield
 
 
-def _start_worker(path: Path, key: str) -> socket.socket | None:
+def _start_worker(path: Path, key: str) -> socket.socket:
     """Start the worker unless a concurrent caller already did; wait until it serves."""
     with _locked(path.with_suffix(".lock")):
         conn = _connect(path)
@@ -105,5 +103,4 @@ def _start_worker(path: Path, key: str) -> socket.socket | None:
             time.sleep(0.05)
         if worker.poll() is None:
             worker.kill()
-        print(f"vcon: the warm worker did not start (see {log}); running without a warm start", file=sys.stderr)
-        return None
+        raise NoWarmStart(f"the worker did not start (see {log})")
