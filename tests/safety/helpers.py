@@ -1,23 +1,12 @@
-"""Shared by the safety tests: the workflow test helpers (loaded by path: every test folder has its own
-conftest module) and a cell-config writer."""
+"""Shared by the safety tests: the fake-trainer workflow helpers and a cell-config writer."""
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
+import fake_workflow as workflow  # noqa: F401 - the safety tests reach the helpers as helpers.workflow
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _workflow_helpers():
-    spec = importlib.util.spec_from_file_location("workflow_test_helpers", REPO / "tests" / "workflow" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-workflow = _workflow_helpers()
 
 
 def tiny_config() -> dict:

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import job_counts, snakemake
+from fake_workflow import job_counts, snakemake
 from workflow_run import warm_worker_log
 
 # dense x 2 seeds; 2 compressors x 2 seeds x (posthoc + iterative + vcon at 2 Q)

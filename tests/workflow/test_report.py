@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 import pytest
-from conftest import write_metrics
+from fake_workflow import write_metrics
 
 from vcon.report import cli_aggregate, cli_plot, collect, tables
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, job_counts, snakemake
+from fake_workflow import REPO, job_counts, snakemake
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
