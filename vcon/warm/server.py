@@ -110,7 +110,7 @@ def serve(path: Path, key: str, idle_seconds: float) -> int:
     listener.bind(str(staging))
     listener.listen(16)
     os.replace(staging, path)  # callers only ever find a socket that is ready
-    inode = path.stat().st_ino
+    inode, owner = path.stat().st_ino, os.getpid()
     listener.settimeout(idle_seconds)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     signal.signal(signal.SIGTERM, _exit_on_signal)  # run the clean-up below; children are not affected
@@ -134,7 +134,7 @@ def serve(path: Path, key: str, idle_seconds: float) -> int:
                 _run_child(conn)
             conn.close()
     finally:
-        if _still_ours(path, inode):
+        if os.getpid() == owner and _still_ours(path, inode):  # not in a child the signal caught mid-fork
             path.unlink()
             path.with_suffix(".lock").unlink(missing_ok=True)
     print(f"vcon warm worker {os.getpid()}: idle for {idle_seconds:g} s, exiting", file=sys.stderr, flush=True)
