@@ -14,6 +14,7 @@ import hashlib
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 ENABLE_VARIABLE = "VCON_WARM"
@@ -28,14 +29,14 @@ STARTUP_PREFIXES = ("PYTHON", "OMP_", "MKL_", "KMP_", "OPENBLAS_", "CUDA_", "TOR
 DISTRIBUTED_VARIABLES = ("RANK", "LOCAL_RANK", "WORLD_SIZE")
 
 
-def enabled(caller_package: Path, environ: dict[str, str] | os._Environ = os.environ) -> bool:
+def enabled(caller_package: Path, environ: Mapping[str, str] = os.environ) -> bool:
     """Asked for, not under torchrun, and the worker would run the caller's own package (not another
     copy of vcon that happens to be importable too)."""
     return (environ.get(ENABLE_VARIABLE) == "1" and not any(v in environ for v in DISTRIBUTED_VARIABLES)
             and caller_package.resolve() == PACKAGE_DIR)
 
 
-def worker_key(package_dir: Path = PACKAGE_DIR, environ: dict[str, str] | os._Environ = os.environ) -> str:
+def worker_key(package_dir: Path = PACKAGE_DIR, environ: Mapping[str, str] = os.environ) -> str:
     """Names the worker that may run this caller's cells: same package sources (so an edit starts a
     new worker), same interpreter, same start-up variables."""
     digest = hashlib.sha256()

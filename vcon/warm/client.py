@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from vcon.atomic import current_umask
 from vcon.warm import PACKAGE_DIR, NoWarmStart, private_dir, worker_key
 
 START_SECONDS = 300.0  # importing torch and friends on a loaded machine
@@ -33,7 +34,7 @@ def run_warm(argv: list[str]) -> int | None:
         return None
     with conn:
         request = {"argv": argv, "sys_argv": sys.argv, "cwd": os.getcwd(), "env": dict(os.environ),
-                   "umask": _umask()}
+                   "umask": current_umask()}
         try:
             socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
             reply = conn.recv(RESPONSE_BYTES)
@@ -56,12 +57,6 @@ def run_warm(argv: list[str]) -> int | None:
 def _relay(conn: socket.socket, number: int) -> None:
     with contextlib.suppress(OSError):
         conn.send(bytes([number]))
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _connect(path: Path) -> socket.socket | None:
