@@ -5,7 +5,7 @@ import torch
 from timm.models.vision_transformer import VisionTransformer
 
 import vcon
-from vcon.bench.cases import ITERATIVE_TOTAL, build_case
+from vcon.bench.cases import AUTHORS_KINDS, ITERATIVE_TOTAL, KINDS, build_case, kinds_for
 from vcon.bench.measure import interleaved, live_bytes, paired_ratio, peak_step_bytes
 from vcon.cli import main
 
@@ -49,6 +49,25 @@ def test_transition_and_iterative_cases_are_set_as_the_trainer_sets_them(tiny):
     assert {layer.level for layer in vcon.vanishing_layers(iterative.model)} == {level}
 
 
+@pytest.mark.parametrize("spec", [{"name": "prune", "sparsity": 0.5}, {"name": "binary"}, {"name": "quant", "bits": 3}])
+@pytest.mark.parametrize("kind", ["posthoc", "transition"])
+def test_authors_data_swap_takes_the_same_steps_as_the_straight_through_layers(tiny, spec, kind):
+    dense, x, y = tiny
+    ours, authors = build_case(kind, dense, spec, x, y), build_case(f"authors_{kind}", dense, spec, x, y)
+    for _ in range(2):
+        ours.step()
+        authors.step()
+    mine, theirs = dict(ours.model.named_parameters()), dict(authors.model.named_parameters())
+    assert mine.keys() == theirs.keys()
+    assert all(torch.equal(mine[name], theirs[name]) for name in mine)
+    assert all(torch.equal(mine[name].grad, theirs[name].grad) for name in mine)
+
+
+def test_authors_cases_are_for_weight_compressors_only():
+    assert kinds_for({"name": "binary"}) == KINDS + AUTHORS_KINDS
+    assert kinds_for({"name": "lowrank", "rank": 4}) == KINDS
+
+
 def test_interleaved_takes_turns_and_paired_ratio_uses_rounds():
     order = []
     times = interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, 3, 1, torch.device("cpu"))
@@ -64,15 +83,29 @@ def test_bench_command_writes_json_with_ratios_and_targets(tmp_path, capsys):
     report = json.loads(out.read_text())
     assert [r["compressor"] for r in report["results"]] == ["prune-2:4"]
     first = report["results"][0]
-    assert set(first["step_ms"]) == {"dense", "posthoc", "transition", "after_q", "iterative"}
+    assert set(first["step_ms"]) == {"dense", "posthoc", "transition", "after_q", "iterative", "authors_posthoc",
+                                     "authors_transition"}
     assert set(first["ratios"]) == {"posthoc/dense", "transition/posthoc", "transition/dense", "after_q/posthoc",
-                                    "iterative/posthoc"}
+                                    "iterative/posthoc", "iterative/dense", "authors_posthoc/dense",
+                                    "authors_transition/dense", "posthoc/authors_posthoc",
+                                    "transition/authors_transition"}
     assert first["stored"]["forms"] == ["bitmask"]
     assert report["machine"]["torch_threads"] == 2
-    assert {t["target"] for t in report["targets"]} >= {"post-shot / dense step", "transition / post-shot step"}
+    assert {t["target"] for t in report["targets"]} >= {"post-shot / dense step", "transition / post-shot step",
+                                                        "transition / dense step", "iterative / dense step",
+                                                        "post-shot / authors' post-shot step",
+                                                        "transition / authors' transition step"}
     assert "| prune-2:4 |" in capsys.readouterr().out
 
 
 def test_bench_rejects_unknown_names(capsys):
     assert main(["bench", "--compressors", "prune-diagonal"]) == 2
     assert "unknown compressor 'prune-diagonal'" in capsys.readouterr().err
+
+
+def test_profile_takes_any_case_of_the_compressor(capsys):
+    assert main(["bench", "--models", "bert-mini", "--profile", "binary", "--profile-case", "authors_transition",
+                 "--warmup", "0", "--batch-size", "2"]) == 0
+    assert "bert-mini, binary authors_transition, 3 steps" in capsys.readouterr().out
+    assert main(["bench", "--profile", "lowrank16", "--profile-case", "authors_posthoc"]) == 2
+    assert "lowrank16 has no authors_posthoc case" in capsys.readouterr().err

@@ -1,5 +1,6 @@
-"""The five ways of fine-tuning one model that the benchmark compares, each set up as the trainer
-does it: AdamW over the trainable parameters, beta and the step set before every optimizer step."""
+"""The ways of fine-tuning one model that the benchmark compares, each set up as the trainer does it:
+AdamW over the trainable parameters, beta and the step set before every optimizer step. Weight
+compressors also get the authors' mechanism (`vcon.bench.authors`) at post-shot and in the transition."""
 from __future__ import annotations
 
 import copy
@@ -10,12 +11,20 @@ import torch
 from torch import Tensor, nn
 
 import vcon
+from vcon.bench.authors import DataSwap
 from vcon.bench.measure import Case
+from vcon.compressors import WeightCompressor
 
 TRANSITION_BETA = 0.5
 ITERATIVE_TOTAL = 1000      # T of the iterative baseline; its steps are taken at T / 2, mid-ramp
 AFTER_Q_WARM_STEPS = 2      # transition steps before Q, so that AdamW holds state for the original
 KINDS = ("dense", "posthoc", "transition", "after_q", "iterative")
+AUTHORS_KINDS = ("authors_posthoc", "authors_transition")
+
+
+def kinds_for(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    """KINDS, and AUTHORS_KINDS for a weight compressor."""
+    return KINDS + AUTHORS_KINDS if isinstance(vcon.from_spec(spec), WeightCompressor) else KINDS
 
 
 def _optimizer(model: nn.Module) -> torch.optim.Optimizer:
@@ -43,10 +52,14 @@ def _driver(model: nn.Module, beta: float, iterative: bool):
 
 def build_case(kind: str, dense: nn.Module, spec: Mapping[str, Any] | None, inputs: Tensor, target: Tensor,
                autocast: bool = False, compile_model: bool = False) -> Case:
-    """A ready-to-step case of `kind` (see KINDS) from a copy of the dense model."""
+    """A ready-to-step case of `kind` (see KINDS, AUTHORS_KINDS) from a copy of the dense model."""
     model = copy.deepcopy(dense).train()
     if kind == "dense":
         case = Case(kind, model, _optimizer(model), inputs, target, autocast=autocast)
+    elif kind in AUTHORS_KINDS:
+        swap = DataSwap(model, vcon.from_spec(spec), TRANSITION_BETA if kind == "authors_transition" else 0.0)
+        case = Case(kind, model, _optimizer(model), inputs, target, lambda step: swap.swap_in(), autocast,
+                    swap.restore)
     else:
         vcon.compress(model, spec, iterative=kind == "iterative")
         beta = TRANSITION_BETA if kind in ("transition", "after_q") else 0.0

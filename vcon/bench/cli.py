@@ -14,6 +14,7 @@ def _names(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vcon.bench.cases import AUTHORS_KINDS, KINDS
     from vcon.bench.models import COMPRESSORS, MODELS
 
     parser.add_argument("--models", type=_names, default=list(MODELS),
@@ -30,7 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help=f"a quick look: {QUICK_MODEL} only, 3 repeats, 1 warm-up step")
     parser.add_argument("--profile", metavar="COMPRESSOR",
-                        help="instead of the benchmark, profile a few post-shot steps of this compressor")
+                        help="instead of the benchmark, profile a few steps of this compressor's --profile-case")
+    parser.add_argument("--profile-case", default="posthoc", choices=KINDS + AUTHORS_KINDS,
+                        help="the case --profile profiles (default posthoc)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
 
 
@@ -61,9 +64,13 @@ def run(args: argparse.Namespace) -> int:
                       repeats=3 if args.quick else args.repeats, warmup=1 if args.quick else args.warmup,
                       batch_size=args.batch_size, device=device, compile=args.compile, bf16=args.bf16)
     if args.profile:
-        from vcon.bench.profile import profile_posthoc
+        from vcon.bench.cases import kinds_for
+        from vcon.bench.profile import profile_case
 
-        print(profile_posthoc(options, args.profile))
+        if args.profile_case not in kinds_for(COMPRESSORS[args.profile]):
+            print(f"vcon bench: {args.profile} has no {args.profile_case} case", file=sys.stderr)
+            return 2
+        print(profile_case(options, args.profile, args.profile_case))
         return 0
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     log(f"vcon bench: {', '.join(options.models)} x {len(options.compressors)} compressors, device {device}, "

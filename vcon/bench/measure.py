@@ -23,7 +23,8 @@ from torch import Tensor, nn
 
 @dataclass
 class Case:
-    """One way of fine-tuning: a model, its optimizer, a hook run before every step, the batch."""
+    """One way of fine-tuning: a model, its optimizer, the batch, and hooks run before every step
+    and between the backward pass and the optimizer step."""
 
     name: str
     model: nn.Module
@@ -32,6 +33,7 @@ class Case:
     target: Tensor
     before_step: Callable[[int], None] = lambda step: None
     autocast: bool = False
+    after_backward: Callable[[], None] = lambda: None
     steps: int = 0
 
     def forward_loss(self) -> Tensor:
@@ -44,6 +46,7 @@ class Case:
         self.before_step(self.steps)
         self.optimizer.zero_grad(set_to_none=True)
         self.forward_loss().backward()
+        self.after_backward()
         self.optimizer.step()
         self.steps += 1
 
@@ -117,6 +120,7 @@ def peak_step_bytes(case: Case) -> int:
         synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
         case.forward_loss().backward()
+        case.after_backward()
         case.optimizer.step()
         synchronize(device)
         case.steps += 1
@@ -125,6 +129,7 @@ def peak_step_bytes(case: Case) -> int:
     activities = [torch.profiler.ProfilerActivity.CPU]
     with torch.profiler.profile(activities=activities, profile_memory=True) as profiler:
         case.forward_loss().backward()
+        case.after_backward()
         case.optimizer.step()
     case.steps += 1
     events = [(event.start_ns(), event.nbytes()) for event in profiler.profiler.kineto_results.events()

@@ -15,16 +15,21 @@ from typing import Any
 import torch
 
 import vcon
-from vcon.bench.cases import KINDS, build_case
+from vcon.bench.cases import build_case, kinds_for
 from vcon.bench.measure import interleaved, paired_ratio, peak_step_bytes
 from vcon.bench.models import COMPRESSORS, MODELS
 
-RATIOS = {  # name -> (numerator case, denominator case)
+RATIOS = {  # name -> (numerator case, denominator case); those of absent cases are left out
     "posthoc/dense": ("posthoc", "dense"),
     "transition/posthoc": ("transition", "posthoc"),
     "transition/dense": ("transition", "dense"),
     "after_q/posthoc": ("after_q", "posthoc"),
     "iterative/posthoc": ("iterative", "posthoc"),
+    "iterative/dense": ("iterative", "dense"),
+    "authors_posthoc/dense": ("authors_posthoc", "dense"),
+    "authors_transition/dense": ("authors_transition", "dense"),
+    "posthoc/authors_posthoc": ("posthoc", "authors_posthoc"),
+    "transition/authors_transition": ("transition", "authors_transition"),
 }
 
 
@@ -79,7 +84,7 @@ def _stored(dense: torch.nn.Module, exported: torch.nn.Module) -> dict[str, Any]
 
 
 def bench_group(model_name: str, label: str, options: Options, log=print) -> dict[str, Any]:
-    """The five cases of one model and compressor, timed side by side."""
+    """The cases of one model and compressor (`kinds_for`), timed side by side."""
     device = torch.device(options.device)
     torch.manual_seed(options.seed)
     bench_model = MODELS[model_name]
@@ -88,7 +93,9 @@ def bench_group(model_name: str, label: str, options: Options, log=print) -> dic
     inputs, target = inputs.to(device), target.to(device)
     spec = COMPRESSORS[label]
     autocast = options.bf16 and device.type == "cuda"
-    cases = {kind: build_case(kind, dense, spec, inputs, target, autocast, options.compile) for kind in KINDS}
+    cases = {kind: build_case(kind, dense, spec, inputs, target, autocast, options.compile)
+             for kind in kinds_for(spec)}
+    pairs = {name: (a, b) for name, (a, b) in RATIOS.items() if a in cases and b in cases}
     times = interleaved({kind: case.step for kind, case in cases.items()}, options.repeats, options.warmup, device)
     peak = {kind: peak_step_bytes(case) for kind, case in cases.items()}
     result: dict[str, Any] = {
@@ -98,8 +105,8 @@ def bench_group(model_name: str, label: str, options: Options, log=print) -> dic
         "step_ms": {kind: _median_ms(t) for kind, t in times.items()},
         "step_ms_range": {kind: _spread_ms(t) for kind, t in times.items()},
         "peak_mb": {kind: b / 2**20 for kind, b in peak.items()},
-        "ratios": {name: paired_ratio(times[a], times[b]) for name, (a, b) in RATIOS.items()},
-        "memory_ratios": {name: peak[a] / peak[b] for name, (a, b) in RATIOS.items()},
+        "ratios": {name: paired_ratio(times[a], times[b]) for name, (a, b) in pairs.items()},
+        "memory_ratios": {name: peak[a] / peak[b] for name, (a, b) in pairs.items()},
     }
     posthoc = cases["posthoc"].model
     posthoc = getattr(posthoc, "_orig_mod", posthoc)
