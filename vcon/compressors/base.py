@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from vcon.compressors import packing
+from vcon.compressors.fastops import any_equal
 
 
 class SpecError(ValueError):
@@ -83,7 +84,7 @@ def kth_smallest(values: Tensor, k: int) -> tuple[Tensor, bool]:
             for i in range(round_index % 2, n - 1, 2):
                 columns[i], columns[i + 1] = torch.minimum(columns[i], columns[i + 1]), torch.maximum(columns[i], columns[i + 1])
         kth, following = columns[k - 1], columns[k]
-        return kth.unsqueeze(1), bool((kth == following).any())
+        return kth.unsqueeze(1), any_equal(kth, following)
     if values.device.type == "cpu" and values.dtype in (torch.float32, torch.float64):
         array = np.partition(values.detach().numpy(), k - 1, axis=1)
         kth = array[:, k - 1:k]

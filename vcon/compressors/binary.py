@@ -10,6 +10,7 @@ from vcon.compressors import packing
 from vcon.compressors.quantized import QuantizedWeights
 from vcon.compressors.registry import register_compressor
 from vcon.compressors.base import SpecError
+from vcon.compressors.fastops import signs_times
 
 SCALES = ("layer", "row")
 
@@ -33,7 +34,7 @@ class Binary(QuantizedWeights):
             scale = weight.abs().mean(dim=1, keepdim=True)
         else:
             scale = weight.abs().mean()
-        return torch.where(weight >= 0, scale, -scale)
+        return signs_times(weight, scale)  # torch.where(weight >= 0, scale, -scale)
 
     def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
         """Packed sign bits (ceil(n / 8) bytes) plus the fp32 scale(s)."""

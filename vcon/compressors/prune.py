@@ -12,6 +12,7 @@ from torch import Tensor
 from vcon import schedules
 from vcon.compressors import packing
 from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, largest_mask, round_half_up, straight_through
+from vcon.compressors.fastops import keep_above
 from vcon.compressors.registry import register_compressor
 
 GRADIENTS = ("straight_through", "masked")
@@ -128,7 +129,9 @@ class Prune(WeightCompressor):
             return torch.where(largest_mask(magnitude, k), groups, 0.0).view_as(weight)
         if groups.shape[0] == 1:  # one threshold: hardshrink zeroes |w| <= t (as +0.0) in one pass
             return F.hardshrink(weight, float(threshold))
-        return torch.where(magnitude > threshold, groups, 0.0).view_as(weight)
+        if not torch.isfinite(magnitude.sum()):  # NaN or inf weights: keep_above's 0 * w would be NaN
+            return torch.where(magnitude > threshold, groups, 0.0).view_as(weight)
+        return keep_above(groups, magnitude, threshold).view_as(weight)
 
     def forward_weight(self, weight: Tensor, state: Tensor | None, level: float) -> Tensor:
         if self.gradient == "masked":

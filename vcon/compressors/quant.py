@@ -36,7 +36,8 @@ class Quant(QuantizedWeights):
 
     def quantize(self, weight: Tensor) -> Tensor:
         scale = self.row_scale(weight)
-        return torch.clamp(torch.round(weight / scale), -self.levels, self.levels) * scale
+        steps = torch.div(weight, scale)  # round, clamp and scale in place: one allocation instead of four
+        return steps.round_().clamp_(-self.levels, self.levels).mul_(scale)
 
     def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
         """Sign-magnitude `bits`-bit codes (ceil(n * bits / 8) bytes) plus one fp32 scale per row."""

@@ -1,0 +1,132 @@
+"""The float-mask selections equal their torch.where references bit for bit, signed zeros included,
+and so do the compressors' values built on them."""
+import pytest
+import torch
+
+from vcon.compressors.base import kth_smallest, round_half_up, smallest_mask
+from vcon.compressors.binary import Binary
+from vcon.compressors.fastops import any_equal, keep_above, signs_times, where_above
+from vcon.compressors.prune import Prune
+from vcon.compressors.quant import Quant
+
+SPECIAL = [0.0, -0.0, 1e-45, -1e-45, 1e-38, -1e-38, 0.5, -0.5, 3.0, -3.0, float("inf"), float("-inf")]
+
+
+def _bits_equal(a, b):
+    """Equal values and equal sign bits (torch.equal counts -0.0 == +0.0)."""
+    return torch.equal(a, b) and torch.equal(torch.signbit(a), torch.signbit(b))
+
+
+def _weights(seed, rows=12, cols=16):
+    generator = torch.Generator().manual_seed(seed)
+    weight = torch.randn(rows, cols, generator=generator)
+    weight.view(-1)[: len(SPECIAL) - 2] = torch.tensor(SPECIAL[:-2])  # finite specials
+    weight[3] = weight[3].round()  # ties
+    return weight
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_keep_above_is_where_with_positive_zeros(seed):
+    weight = _weights(seed)
+    weight[5, 0], weight[6, 1] = float("inf"), float("-inf")  # kept: above any finite threshold
+    magnitude = weight.abs()
+    for threshold in (torch.tensor(0.0), torch.tensor(0.5), magnitude.median(dim=1, keepdim=True).values):
+        expected = torch.where(magnitude > threshold, weight, 0.0)
+        assert _bits_equal(keep_above(weight, magnitude, threshold), expected)
+        assert not torch.signbit(expected[expected == 0]).any()
+
+
+@pytest.mark.parametrize("scale_shape", [(), (12, 1)])
+def test_signs_times_is_where_for_both_zeros(scale_shape):
+    weight = _weights(0)
+    weight[0, :len(SPECIAL)] = torch.tensor(SPECIAL)
+    for scale in (torch.rand(scale_shape) + 0.1, torch.full(scale_shape, float("inf"))):
+        assert _bits_equal(signs_times(weight, scale), torch.where(weight >= 0, scale, -scale))
+
+
+def test_any_equal():
+    a = torch.tensor([1.0, -0.0, 2.0])
+    assert any_equal(a, torch.tensor([0.0, 0.0, 3.0]))  # -0.0 == +0.0
+    assert not any_equal(a, torch.tensor([1.5, 1.0, float("nan")]))
+
+
+def _reference_pruned(spec, weight):
+    groups, k = spec._groups(weight, spec.final_level)
+    return torch.where(spec.state(weight, spec.final_level).view_as(groups), groups, 0.0).view_as(weight)
+
+
+@pytest.mark.parametrize("granularity", ["row", "2:4", "1:4", "3:8", "layer"])
+@pytest.mark.parametrize("seed", range(4))
+def test_pruned_values_equal_the_mask_reference(granularity, seed):
+    spec = Prune(granularity=granularity) if ":" in granularity else Prune(sparsity=0.7, granularity=granularity)
+    weight = _weights(seed)
+    if seed == 3:
+        weight = weight.round()  # ties at most thresholds: the exact tie-break path
+    assert _bits_equal(spec.values(weight, None, spec.final_level), _reference_pruned(spec, weight))
+
+
+def test_pruned_rows_with_nan_or_inf_take_the_where_path():
+    spec = Prune(sparsity=0.5, granularity="row")
+    weight = torch.randn(6, 16, generator=torch.Generator().manual_seed(0))  # no ties
+    weight[2, 3], weight[4, 4] = float("nan"), float("inf")
+    magnitude = weight.abs()
+    threshold, tied = kth_smallest(magnitude, 8)
+    out = spec.values(weight, None, 0.5)
+    assert not tied and out[2, 3] == 0.0 and out[4, 4] == float("inf")  # NaN pruned as by where(), not 0 * NaN
+    assert _bits_equal(out, torch.where(magnitude > threshold, weight, 0.0))
+
+
+@pytest.mark.parametrize("scale", ["layer", "row"])
+def test_binary_values_equal_the_where_reference(scale):
+    weight = _weights(2)
+    weight[0, :len(SPECIAL) - 2] = torch.tensor(SPECIAL[:-2])
+    mean = weight.abs().mean(dim=1, keepdim=True) if scale == "row" else weight.abs().mean()
+    assert _bits_equal(Binary(scale=scale).values(weight, None, 1.0), torch.where(weight >= 0, mean, -mean))
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8])
+def test_quant_values_equal_the_out_of_place_reference(bits):
+    weight = _weights(bits)
+    spec = Quant(bits=bits)
+    scale = spec.row_scale(weight)
+    expected = torch.clamp(torch.round(weight / scale), -spec.levels, spec.levels) * scale
+    assert _bits_equal(spec.values(weight, None, 1.0), expected)
+
+
+@pytest.mark.slow
+def test_compiled_selections_keep_positive_zeros():
+    weight = _weights(0)
+    magnitude, threshold, scale = weight.abs(), torch.tensor(0.5), torch.tensor(0.25)
+    other = -weight
+    compiled = torch.compile(lambda: (keep_above(weight, magnitude, threshold), signs_times(weight, scale),
+                                      where_above(magnitude, threshold, other, weight)), fullgraph=True)
+    pruned, signs, chosen = compiled()
+    assert _bits_equal(pruned, torch.where(magnitude > threshold, weight, 0.0))
+    assert _bits_equal(signs, torch.where(weight >= 0, scale, -scale))
+    assert _bits_equal(chosen, torch.where(magnitude > threshold, other, weight))
+
+
+def _bits(tensor):
+    return tensor.view({8: torch.int64, 4: torch.int32, 2: torch.int16}[tensor.element_size()])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_where_above_takes_the_bits_of_either_side(dtype):
+    above, below = _weights(0).to(dtype), _weights(1).to(dtype)
+    above[1, :4] = torch.tensor([float("nan"), -0.0, float("inf"), 0.0])
+    below[2, :4] = torch.tensor([-0.0, float("nan"), 0.0, float("-inf")])
+    magnitude = _weights(2).abs().to(dtype)
+    magnitude[4, 0] = float("nan")
+    for threshold in (torch.tensor(0.7, dtype=dtype), magnitude.median(dim=1, keepdim=True).values):
+        expected = torch.where(magnitude > threshold, above, below)
+        assert torch.equal(_bits(where_above(magnitude, threshold, above, below)), _bits(expected))
+
+
+@pytest.mark.parametrize("spec", [Binary(), Binary(scale="row"), Quant(bits=4)])
+@pytest.mark.parametrize("level", [0.0, 0.3, 0.5, 0.875, 1.0])
+def test_partial_quantization_equals_the_mask_reference(spec, level):
+    for weight in (_weights(5), _weights(6).round()):  # the second with ties at the threshold
+        n = weight.numel()
+        keep_full = smallest_mask(weight.abs().reshape(1, -1), n - round_half_up(level * n)).view_as(weight)
+        expected = torch.where(keep_full, weight, spec.quantize(weight))
+        assert torch.equal(_bits(spec.values(weight, None, level)), _bits(expected))
