@@ -8,7 +8,8 @@ import torch
 from torch import Tensor
 
 from vcon import schedules
-from vcon.compressors.base import SpecError, WeightCompressor, round_half_up, smallest_mask
+from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, round_half_up, smallest_mask
+from vcon.compressors.fastops import where_above
 
 
 @dataclass(frozen=True)
@@ -39,5 +40,11 @@ class QuantizedWeights(WeightCompressor):
         if level >= 1.0:
             return quantized
         magnitude = weight.abs().reshape(1, -1)
-        keep_full = smallest_mask(magnitude, magnitude.numel() - round_half_up(level * magnitude.numel()))
+        full = magnitude.numel() - round_half_up(level * magnitude.numel())
+        if 0 < full < magnitude.numel():
+            threshold, tied = kth_smallest(magnitude, full)
+            if not tied:  # then the quantized share is exactly the magnitudes above the threshold
+                chosen = where_above(magnitude, threshold, quantized.reshape(1, -1), weight.reshape(1, -1))
+                return chosen.view_as(weight)
+        keep_full = smallest_mask(magnitude, full)
         return torch.where(keep_full.reshape(weight.shape), weight, quantized)
