@@ -5,7 +5,7 @@ import torch
 
 from vcon.compressors.base import kth_smallest, round_half_up, smallest_mask
 from vcon.compressors.binary import Binary
-from vcon.compressors.fastops import any_equal, keep_above, signs_times, where_above
+from vcon.compressors.fastops import any_equal, keep_above, signs_times, where_above_
 from vcon.compressors.prune import Prune
 from vcon.compressors.quant import Quant
 
@@ -99,7 +99,8 @@ def test_compiled_selections_keep_positive_zeros():
     magnitude, threshold, scale = weight.abs(), torch.tensor(0.5), torch.tensor(0.25)
     other = -weight
     compiled = torch.compile(lambda: (keep_above(weight, magnitude, threshold), signs_times(weight, scale),
-                                      where_above(magnitude, threshold, other, weight)), fullgraph=True)
+                                      where_above_(magnitude.clone(), threshold, other.clone(), weight)),
+                             fullgraph=True)
     pruned, signs, chosen = compiled()
     assert _bits_equal(pruned, torch.where(magnitude > threshold, weight, 0.0))
     assert _bits_equal(signs, torch.where(weight >= 0, scale, -scale))
@@ -119,7 +120,9 @@ def test_where_above_takes_the_bits_of_either_side(dtype):
     magnitude[4, 0] = float("nan")
     for threshold in (torch.tensor(0.7, dtype=dtype), magnitude.median(dim=1, keepdim=True).values):
         expected = torch.where(magnitude > threshold, above, below)
-        assert torch.equal(_bits(where_above(magnitude, threshold, above, below)), _bits(expected))
+        written = above.clone()
+        out = where_above_(magnitude.clone(), threshold, written, below)
+        assert torch.equal(_bits(out), _bits(expected)) and out.data_ptr() == written.data_ptr()
 
 
 @pytest.mark.parametrize("spec", [Binary(), Binary(scale="row"), Quant(bits=4)])
@@ -130,3 +133,13 @@ def test_partial_quantization_equals_the_mask_reference(spec, level):
         keep_full = smallest_mask(weight.abs().reshape(1, -1), n - round_half_up(level * n)).view_as(weight)
         expected = torch.where(keep_full, weight, spec.quantize(weight))
         assert torch.equal(_bits(spec.values(weight, None, level)), _bits(expected))
+
+
+@pytest.mark.parametrize("spec, level", [(Prune(sparsity=0.7), 0.7), (Prune(sparsity=0.7, granularity="row"), 0.7),
+                                         (Prune(granularity="2:4"), 0.5), (Binary(), 1.0), (Binary(), 0.5),
+                                         (Binary(scale="row"), 1.0), (Quant(bits=4), 1.0), (Quant(bits=4), 0.5)])
+def test_values_reuse_their_own_buffers_never_the_weight(spec, level):
+    weight = _weights(7)
+    before = weight.clone()
+    out = spec.values(weight, None, level)
+    assert torch.equal(_bits(weight), _bits(before)) and out.data_ptr() != weight.data_ptr()

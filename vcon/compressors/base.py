@@ -72,11 +72,12 @@ def largest_mask(values: Tensor, k: int) -> Tensor:
 SORTING_NETWORK_MAX = 8
 
 
-def kth_smallest(values: Tensor, k: int) -> tuple[Tensor, bool]:
+def kth_smallest(values: Tensor, k: int, reorder: bool = False) -> tuple[Tensor, bool]:
     """The k-th smallest entry of each row of a 2-D tensor (1 <= k < n) as a (rows, 1) tensor, and
     whether any row's (k+1)-th smallest equals it (a tie at the threshold). No full sort: rows of
     at most 8 go through a sorting network of elementwise min/max, other rows on the CPU through
-    numpy's introselect (`partition`, about 10x faster than torch.kthvalue here), else kthvalue."""
+    numpy's introselect (`partition`, about 10x faster than torch.kthvalue here), else kthvalue.
+    reorder: the rows of `values` may be left permuted (numpy then partitions in place, no copy)."""
     n = values.shape[1]
     if n <= SORTING_NETWORK_MAX:
         columns = list(values.unbind(dim=1))
@@ -86,7 +87,11 @@ def kth_smallest(values: Tensor, k: int) -> tuple[Tensor, bool]:
         kth, following = columns[k - 1], columns[k]
         return kth.unsqueeze(1), any_equal(kth, following)
     if values.device.type == "cpu" and values.dtype in (torch.float32, torch.float64):
-        array = np.partition(values.detach().numpy(), k - 1, axis=1)
+        array = values.detach().numpy()
+        if reorder:
+            array.partition(k - 1, axis=1)
+        else:
+            array = np.partition(array, k - 1, axis=1)
         kth = array[:, k - 1:k]
         return torch.from_numpy(kth.copy()), bool((array[:, k:].min(axis=1, keepdims=True) == kth).any())
     kth = values.kthvalue(k, dim=1, keepdim=True).values

@@ -30,11 +30,12 @@ class Binary(QuantizedWeights):
             raise SpecError(f"binary: unknown scale {self.scale!r}; valid: {', '.join(SCALES)}")
 
     def quantize(self, weight: Tensor) -> Tensor:
+        out = torch.abs(weight, out=torch.empty_like(weight))  # |w|, then the signs, in one buffer
         if self.scale == "row":
-            scale = weight.abs().mean(dim=1, keepdim=True)
+            scale = out.mean(dim=1, keepdim=True)
         else:
-            scale = weight.abs().mean()
-        return signs_times(weight, scale)  # torch.where(weight >= 0, scale, -scale)
+            scale = out.mean()
+        return signs_times(weight, scale, out=out)  # torch.where(weight >= 0, scale, -scale)
 
     def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
         """Packed sign bits (ceil(n / 8) bytes) plus the fp32 scale(s)."""

@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from vcon import schedules
 from vcon.compressors import packing
-from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, largest_mask, round_half_up, straight_through
+from vcon.compressors.base import (SORTING_NETWORK_MAX, SpecError, WeightCompressor, kth_smallest, largest_mask,
+                                   round_half_up, straight_through)
 from vcon.compressors.fastops import keep_above
 from vcon.compressors.registry import register_compressor
 
@@ -123,15 +123,20 @@ class Prune(WeightCompressor):
             return weight.clone()
         if k >= groups.shape[1]:
             return torch.zeros_like(weight)
-        magnitude = groups.abs()
-        threshold, tied = kth_smallest(magnitude, k)
+        out = torch.empty_like(weight)  # |w| (which the selection may reorder), then the pruned weight
+        magnitude = torch.abs(groups, out=out.view(groups.shape))
+        finite = groups.shape[0] == 1 or bool(torch.isfinite(magnitude.sum()))
+        wide = groups.shape[1] > SORTING_NETWORK_MAX  # numpy's selection, in place
+        threshold, tied = kth_smallest(magnitude, k, reorder=wide)
         if tied:
-            return torch.where(largest_mask(magnitude, k), groups, 0.0).view_as(weight)
+            return torch.where(largest_mask(groups.abs(), k), groups, 0.0).view_as(weight)
         if groups.shape[0] == 1:  # one threshold: hardshrink zeroes |w| <= t (as +0.0) in one pass
-            return F.hardshrink(weight, float(threshold))
-        if not torch.isfinite(magnitude.sum()):  # NaN or inf weights: keep_above's 0 * w would be NaN
+            return torch.hardshrink(weight, float(threshold), out=out)
+        if wide:
+            torch.abs(groups, out=magnitude)  # in order again
+        if not finite:  # NaN or inf weights: keep_above's 0 * w would be NaN
             return torch.where(magnitude > threshold, groups, 0.0).view_as(weight)
-        return keep_above(groups, magnitude, threshold).view_as(weight)
+        return keep_above(groups, magnitude, threshold, out=magnitude).view_as(weight)
 
     def forward_weight(self, weight: Tensor, state: Tensor | None, level: float) -> Tensor:
         if self.gradient == "masked":

@@ -30,13 +30,16 @@ class Quant(QuantizedWeights):
     def levels(self) -> int:
         return 2 ** (self.bits - 1) - 1
 
-    def row_scale(self, weight: Tensor) -> Tensor:
-        scale = weight.abs().amax(dim=1, keepdim=True) / self.levels
+    def row_scale(self, weight: Tensor, magnitude: Tensor | None = None) -> Tensor:
+        """s = max|w_row| / L (1 for an all-zero row); `magnitude`: |weight| if already at hand."""
+        magnitude = weight.abs() if magnitude is None else magnitude
+        scale = magnitude.amax(dim=1, keepdim=True) / self.levels
         return torch.where(scale > 0, scale, torch.ones_like(scale))
 
     def quantize(self, weight: Tensor) -> Tensor:
-        scale = self.row_scale(weight)
-        steps = torch.div(weight, scale)  # round, clamp and scale in place: one allocation instead of four
+        out = torch.abs(weight, out=torch.empty_like(weight))  # |w|, then w / s, rounded, ...: one buffer
+        scale = self.row_scale(weight, out)
+        steps = torch.div(weight, scale, out=out)
         return steps.round_().clamp_(-self.levels, self.levels).mul_(scale)
 
     def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:

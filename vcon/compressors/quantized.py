@@ -9,7 +9,7 @@ from torch import Tensor
 
 from vcon import schedules
 from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, round_half_up, smallest_mask
-from vcon.compressors.fastops import where_above
+from vcon.compressors.fastops import where_above_
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,10 @@ class QuantizedWeights(WeightCompressor):
         magnitude = weight.abs().reshape(1, -1)
         full = magnitude.numel() - round_half_up(level * magnitude.numel())
         if 0 < full < magnitude.numel():
-            threshold, tied = kth_smallest(magnitude, full)
+            threshold, tied = kth_smallest(magnitude, full, reorder=True)
+            torch.abs(weight.reshape(1, -1), out=magnitude)  # in order again
             if not tied:  # then the quantized share is exactly the magnitudes above the threshold
-                chosen = where_above(magnitude, threshold, quantized.reshape(1, -1), weight.reshape(1, -1))
+                chosen = where_above_(magnitude, threshold, quantized.reshape(1, -1), weight.reshape(1, -1))
                 return chosen.view_as(weight)
         keep_full = smallest_mask(magnitude, full)
         return torch.where(keep_full.reshape(weight.shape), weight, quantized)
