@@ -1,4 +1,5 @@
 import json
+import platform
 
 import pytest
 import torch
@@ -63,9 +64,11 @@ def test_authors_data_swap_takes_the_same_steps_as_the_straight_through_layers(t
     assert all(torch.equal(mine[name].grad, theirs[name].grad) for name in mine)
 
 
-def test_authors_cases_are_for_weight_compressors_only():
+def test_authors_cases_are_for_weight_compressors_only(tiny):
     assert kinds_for({"name": "binary"}) == KINDS + AUTHORS_KINDS
     assert kinds_for({"name": "lowrank", "rank": 4}) == KINDS
+    with pytest.raises(ValueError, match="'lowrank' is no weight compressor"):
+        build_case("authors_posthoc", *tiny[:1], {"name": "lowrank", "rank": 4}, *tiny[1:])
 
 
 def test_interleaved_takes_turns_and_paired_ratio_uses_rounds():
@@ -91,6 +94,7 @@ def test_bench_command_writes_json_with_ratios_and_targets(tmp_path, capsys):
                                     "transition/authors_transition"}
     assert first["stored"]["forms"] == ["bitmask"]
     assert report["machine"]["torch_threads"] == 2
+    assert report["options"]["heap_kept"] == (platform.libc_ver()[0] == "glibc")  # glibc's trimming off
     assert {t["target"] for t in report["targets"]} >= {"post-shot / dense step", "transition / post-shot step",
                                                         "transition / dense step", "iterative / dense step",
                                                         "post-shot / authors' post-shot step",

@@ -57,7 +57,10 @@ def build_case(kind: str, dense: nn.Module, spec: Mapping[str, Any] | None, inpu
     if kind == "dense":
         case = Case(kind, model, _optimizer(model), inputs, target, autocast=autocast)
     elif kind in AUTHORS_KINDS:
-        swap = DataSwap(model, vcon.from_spec(spec), TRANSITION_BETA if kind == "authors_transition" else 0.0)
+        compressor = vcon.from_spec(spec)
+        if not isinstance(compressor, WeightCompressor):
+            raise ValueError(f"the authors' mechanism swaps weights; {compressor.name!r} is no weight compressor")
+        swap = DataSwap(model, compressor, TRANSITION_BETA if kind == "authors_transition" else 0.0)
         case = Case(kind, model, _optimizer(model), inputs, target, lambda step: swap.swap_in(), autocast,
                     swap.restore)
     else:

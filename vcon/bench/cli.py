@@ -34,12 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="instead of the benchmark, profile a few steps of this compressor's --profile-case")
     parser.add_argument("--profile-case", default="posthoc", choices=KINDS + AUTHORS_KINDS,
                         help="the case --profile profiles (default posthoc)")
+    parser.add_argument("--trim-heap", action="store_true",
+                        help="leave glibc's heap trimming on (default: off, see vcon.bench.measure.keep_heap)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from vcon.bench.measure import keep_heap
     from vcon.bench.models import COMPRESSORS, MODELS
     from vcon.bench.report import table, targets, targets_text
     from vcon.bench.run import Options, run_benchmark
@@ -62,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
             return 2
     options = Options(models=[QUICK_MODEL] if args.quick else args.models, compressors=args.compressors,
                       repeats=3 if args.quick else args.repeats, warmup=1 if args.quick else args.warmup,
-                      batch_size=args.batch_size, device=device, compile=args.compile, bf16=args.bf16)
+                      batch_size=args.batch_size, device=device, compile=args.compile, bf16=args.bf16,
+                      heap_kept=False if args.trim_heap else keep_heap())
     if args.profile:
         from vcon.bench.cases import kinds_for
         from vcon.bench.profile import profile_case

@@ -12,6 +12,8 @@ That counts torch's own allocations only, not the Python heap or allocator cache
 """
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -49,6 +51,22 @@ class Case:
         self.after_backward()
         self.optimizer.step()
         self.steps += 1
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+
+
+def keep_heap() -> bool:
+    """Have glibc's malloc keep freed memory in the heap: no trimming of its top, no mmap below
+    32 MiB. By default the top of the heap goes back to the system whenever enough of it is free,
+    and the next allocations fault those pages in again, a few percent of a step that depends on
+    the order of allocations (the cases' and their neighbours'), not on their arithmetic. Returns
+    whether it applied (glibc only)."""
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_TRIM_THRESHOLD, 1 << 30)) and bool(mallopt(M_MMAP_THRESHOLD, 32 << 20))
 
 
 def synchronize(device: torch.device) -> None:

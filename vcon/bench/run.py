@@ -44,6 +44,7 @@ class Options:
     compile: bool = False
     bf16: bool = False
     seed: int = 0
+    heap_kept: bool = False  # glibc's heap trimming turned off (vcon.bench.measure.keep_heap)
 
 
 def _median_ms(times: list[float]) -> float:
