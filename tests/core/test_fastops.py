@@ -3,7 +3,7 @@ and so do the compressors' values built on them."""
 import pytest
 import torch
 
-from vcon.compressors.base import kth_smallest, round_half_up, smallest_mask
+from vcon.compressors.base import kth_smallest, round_half_up, smallest_mask, sorted_columns
 from vcon.compressors.binary import Binary
 from vcon.compressors.fastops import any_equal, keep_above, signs_times, where_above_
 from vcon.compressors.prune import Prune
@@ -143,3 +143,14 @@ def test_values_reuse_their_own_buffers_never_the_weight(spec, level):
     before = weight.clone()
     out = spec.values(weight, None, level)
     assert torch.equal(_bits(weight), _bits(before)) and out.data_ptr() != weight.data_ptr()
+
+
+@pytest.mark.parametrize("n", range(2, 9))
+def test_sorting_networks_select_every_pair_of_neighbours(n):
+    """0-1 principle: a comparator network sorts every input iff it sorts every 0/1 input."""
+    zero_one = torch.tensor([[(row >> bit) & 1 for bit in range(n)] for row in range(2 ** n)], dtype=torch.float32)
+    for values in (zero_one, torch.randn(64, n, generator=torch.Generator().manual_seed(n))):
+        expected = values.sort(dim=1).values
+        for k in range(n - 1):
+            low, high = sorted_columns(values, (k, k + 1))
+            assert torch.equal(low, expected[:, k]) and torch.equal(high, expected[:, k + 1])

@@ -70,6 +70,35 @@ def largest_mask(values: Tensor, k: int) -> Tensor:
 
 
 SORTING_NETWORK_MAX = 8
+OPTIMAL_NETWORKS = {4: ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2))}  # 5 comparators (Knuth, TAOCP 5.3.4)
+
+
+def sorting_network(n: int) -> tuple[tuple[int, int], ...]:
+    """Comparators (i, j), i < j, that sort n wires: the optimal one for n = 4, else odd-even
+    transposition (n rounds)."""
+    if n in OPTIMAL_NETWORKS:
+        return OPTIMAL_NETWORKS[n]
+    return tuple((i, i + 1) for round_index in range(n) for i in range(round_index % 2, n - 1, 2))
+
+
+def sorted_columns(values: Tensor, wanted: tuple[int, ...]) -> list[Tensor]:
+    """Columns `wanted` of `values` (2-D) with each row sorted ascending, by a sorting network of
+    elementwise min / max over the columns; only the comparator outputs that lead to `wanted` are
+    computed (8 of the 10 for the middle pair of 4)."""
+    plan, needed = [], set(wanted)
+    for i, j in reversed(sorting_network(values.shape[1])):
+        low, high = i in needed, j in needed
+        if low or high:
+            plan.append((i, j, low, high))
+            needed |= {i, j}
+    columns = list(values.unbind(dim=1))
+    for i, j, low, high in reversed(plan):
+        a, b = columns[i], columns[j]
+        if low:
+            columns[i] = torch.minimum(a, b)
+        if high:
+            columns[j] = torch.maximum(a, b)
+    return [columns[w] for w in wanted]
 
 
 def kth_smallest(values: Tensor, k: int, reorder: bool = False) -> tuple[Tensor, bool]:
@@ -80,11 +109,7 @@ def kth_smallest(values: Tensor, k: int, reorder: bool = False) -> tuple[Tensor,
     reorder: the rows of `values` may be left permuted (numpy then partitions in place, no copy)."""
     n = values.shape[1]
     if n <= SORTING_NETWORK_MAX:
-        columns = list(values.unbind(dim=1))
-        for round_index in range(n):  # odd-even transposition sort of the columns
-            for i in range(round_index % 2, n - 1, 2):
-                columns[i], columns[i + 1] = torch.minimum(columns[i], columns[i + 1]), torch.maximum(columns[i], columns[i + 1])
-        kth, following = columns[k - 1], columns[k]
+        kth, following = sorted_columns(values, (k - 1, k))
         return kth.unsqueeze(1), any_equal(kth, following)
     if values.device.type == "cpu" and values.dtype in (torch.float32, torch.float64):
         array = values.detach().numpy()
