@@ -3,6 +3,7 @@ and so do the compressors' values built on them."""
 import pytest
 import torch
 
+import vcon
 from vcon.compressors.base import kth_smallest, round_half_up, smallest_mask, sorted_columns
 from vcon.compressors.binary import Binary
 from vcon.compressors.fastops import any_equal, keep_above, signs_times, where_above_
@@ -154,3 +155,29 @@ def test_sorting_networks_select_every_pair_of_neighbours(n):
         for k in range(n - 1):
             low, high = sorted_columns(values, (k, k + 1))
             assert torch.equal(low, expected[:, k]) and torch.equal(high, expected[:, k + 1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [{"name": "prune", "sparsity": 0.75, "granularity": "row"},
+                                  {"name": "prune", "granularity": "2:4"}, {"name": "prune", "sparsity": 0.75},
+                                  {"name": "quant", "bits": 4}, {"name": "binary"}])
+@pytest.mark.parametrize("beta", [0.0, 0.5, "iterative"])
+def test_compiled_layers_match_eager_with_identity_gradients(spec, beta):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential()
+    model.add_module("blocks", torch.nn.ModuleList([torch.nn.Sequential(torch.nn.Linear(16, 12))]))
+    vcon.compress(model, spec, iterative=beta == "iterative")
+    vcon.set_beta(model, 0.0 if beta == "iterative" else beta)
+    if beta == "iterative":  # mid-ramp: a share of the weights quantized, a sparsity below the final one
+        vcon.set_step(model, 50, iterative_total=100)
+    layer, x = model.blocks[0][0], torch.randn(5, 16)
+    grad = torch.randn(5, 12)
+    results = []
+    for run in (layer, torch.compile(layer)):
+        layer.weight.grad = None
+        out = run(x)
+        out.backward(grad)
+        results.append((out.detach(), layer.weight.grad.clone()))
+    (eager, eager_grad), (compiled, compiled_grad) = results
+    assert torch.allclose(compiled, eager, atol=1e-6)
+    assert torch.equal(eager_grad, grad.t() @ x) and torch.allclose(compiled_grad, eager_grad, atol=1e-6)

@@ -113,7 +113,7 @@ def kth_smallest(values: Tensor, k: int, reorder: bool = False) -> tuple[Tensor,
         return kth.unsqueeze(1), any_equal(kth, following)
     if values.device.type == "cpu" and values.dtype in (torch.float32, torch.float64):
         array = values.detach().numpy()
-        if reorder:
+        if reorder and not torch.compiler.is_compiling():  # torch._numpy has no in-place partition
             array.partition(k - 1, axis=1)
         else:
             array = np.partition(array, k - 1, axis=1)
