@@ -32,7 +32,7 @@ class DataSwap:
         for layer, latent in zip(self.layers, self.latent):
             values = self.compressor.values(latent, None, level)
             if self.beta > 0.0:
-                values = torch.lerp(values, latent, self.beta)
+                values.lerp_(latent, self.beta)  # values is a fresh tensor
             layer.weight.data = values
 
     def restore(self) -> None:
