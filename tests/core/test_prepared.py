@@ -1,0 +1,91 @@
+"""The straight-through values prepared before the forward pass (vcon.blend.prepare_straight_through)
+are the ones each layer would compute itself, and a stale one is never used."""
+import copy
+
+import pytest
+import torch
+
+import vcon
+from vcon.blend import prepare_straight_through
+
+
+class _Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = torch.nn.ModuleList([torch.nn.Sequential(torch.nn.Linear(8, 6), torch.nn.Linear(6, 4))])
+
+    def forward(self, x):
+        return self.blocks[0](x)
+
+
+def _model(spec):
+    torch.manual_seed(0)
+    return vcon.compress(_Net(), spec)
+
+
+def _hooks(model):
+    return [h for h in model._forward_pre_hooks.values() if h is prepare_straight_through]
+
+
+@pytest.mark.parametrize("spec", [{"name": "prune", "sparsity": 0.5}, {"name": "binary"}, {"name": "quant", "bits": 3},
+                                  {"name": "prune", "sparsity": 0.5, "gradient": "masked"}])
+@pytest.mark.parametrize("beta", [0.0, 0.3, 1.0])
+def test_prepared_and_direct_forward_give_the_same_outputs_and_gradients(spec, beta):
+    x, results = torch.randn(5, 8), []
+    for through_the_model in (True, False):  # the model runs the hook; its blocks alone do not
+        model = _model(spec)
+        vcon.set_beta(model, beta)
+        out = model(x) if through_the_model else model.blocks[0](x)
+        out.sum().backward()
+        results.append([out.detach()] + [p.grad for p in model.parameters()])
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+
+
+def test_a_weight_changed_after_preparing_is_compressed_afresh():
+    model = _model({"name": "binary"})
+    vcon.set_beta(model, 0.0)
+    layer, x = model.blocks[0][0], torch.randn(3, 8)
+    prepare_straight_through(model, (x,))
+    with torch.no_grad():
+        layer.weight.mul_(-2.0)
+    assert torch.equal(layer(x), torch.nn.functional.linear(x, layer.exported_weight(), layer.bias))
+
+
+@pytest.mark.parametrize("change", ["beta", "level", "step"])
+def test_a_changed_beta_level_or_step_is_not_served_stale_values(change):
+    model = _model({"name": "prune", "sparsity": 0.5})
+    vcon.set_beta(model, 0.5)
+    layer, x = model.blocks[0][0], torch.randn(3, 8)
+    prepare_straight_through(model, (x,))
+    if change == "beta":
+        vcon.set_beta(model, 0.0)
+    elif change == "level":
+        layer.set_level(0.25)
+    else:
+        vcon.set_step(model, 7)
+    expected = torch.lerp(layer.exported_weight(), layer.weight.detach(), layer.beta)
+    assert torch.equal(layer(x), torch.nn.functional.linear(x, expected, layer.bias))
+    assert layer._prepared is None  # taken or dropped: not held between steps
+
+
+def test_each_layer_takes_the_values_prepared_for_it():
+    model = _model({"name": "binary"})
+    vcon.set_beta(model, 0.0)
+    taken = []
+    for layer in vcon.vanishing_layers(model):
+        take = layer._take_prepared
+        layer._take_prepared = lambda take=take: taken.append(take()) or taken[-1]
+    model(torch.randn(2, 8))
+    layers = vcon.vanishing_layers(model)
+    assert len(taken) == 2 and all(torch.equal(v, layer.exported_weight()) for v, layer in zip(taken, layers))
+
+
+def test_compressing_twice_keeps_one_hook_and_export_drops_it():
+    model = _model({"name": "prune", "sparsity": 0.5})
+    model.add_module("head", torch.nn.ModuleList([torch.nn.Linear(4, 2)]))
+    vcon.compress(model, {"name": "binary"}, layers=["head.*"])
+    assert len(_hooks(model)) == 1
+    assert len(_hooks(copy.deepcopy(model))) == 1
+    assert _hooks(vcon.export(model)) == []
+    lowrank = _model({"name": "lowrank", "rank": 2})
+    assert _hooks(lowrank) == []
