@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import nn
 
-from vcon.blend import Vanishing, VanishingLinear, VanishingLowRank, modules_in_order, prepare_straight_through
+from vcon.blend import Vanishing, VanishingLinear, VanishingLowRank, modules_in_order, prepare_layers
 from vcon.compressors import Compressor, FactorCompressor, SpecError, WeightCompressor, from_spec
 from vcon.layers import select_layers
 
@@ -30,9 +30,9 @@ def compress(
     layers: glob patterns of module names; None picks every linear inside the transformer blocks.
     original: "shared" | "frozen" | "copy" (see `VanishingLinear`).
     iterative: allocate for the gradual baseline (low rank starts at its larger first rank).
-    beta starts at 1 (the original model); call `set_beta`. For weight compressors a forward pre-hook
-    on `model` computes every layer's C(W) back to back before the forward pass
-    (`vcon.blend.prepare_straight_through`).
+    beta starts at 1 (the original model); call `set_beta`. A forward pre-hook on `model` computes what
+    the layers derive from their weights alone back to back before each forward pass
+    (`vcon.blend.prepare_layers`).
     """
     compressor = from_spec(spec)
     chosen = select_layers(model, layers)
@@ -48,8 +48,8 @@ def compress(
         else:
             raise SpecError(f"compressor {compressor.name!r} is neither a weight nor a factor compressor")
         _replace(model, name, layer)
-    if isinstance(compressor, WeightCompressor) and prepare_straight_through not in model._forward_pre_hooks.values():
-        model.register_forward_pre_hook(prepare_straight_through)
+    if prepare_layers not in model._forward_pre_hooks.values():
+        model.register_forward_pre_hook(prepare_layers)
     return model
 
 

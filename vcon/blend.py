@@ -31,11 +31,28 @@ class Vanishing(nn.Module):
     level: float
     step: int
     released: bool
+    _prepared: tuple[tuple, Tensor] | None = None  # from prepare_layers, with what it depends on
 
     def _init_blend(self) -> None:
         self.beta = 1.0
         self.step = 0
         self.released = False
+
+    def _prepare(self) -> None:
+        """Compute ahead what this forward pass will need (see prepare_layers)."""
+
+    def _values_key(self) -> tuple:
+        """What the prepared tensor depends on."""
+        raise NotImplementedError
+
+    def _take_prepared(self) -> Tensor | None:
+        """The tensor prepared before this forward pass, if its key still matches."""
+        if torch.compiler.is_compiling():
+            return None
+        prepared, self._prepared = self._prepared, None
+        if prepared is None or prepared[0] != self._values_key():
+            return None
+        return prepared[1]
 
     def set_level(self, level: float) -> None:
         self.level = float(level)
@@ -51,8 +68,6 @@ class VanishingLinear(Vanishing):
     original: "shared" (one latent weight feeds both branches, as the authors do), "frozen" (the
     original branch is a frozen copy of the dense weights) or "copy" (a separately trained copy).
     """
-
-    _prepared: tuple[tuple, Tensor] | None = None  # straight-through values from prepare_straight_through
 
     def __init__(self, linear: nn.Linear, compressor: WeightCompressor, original: str = "shared") -> None:
         super().__init__()
@@ -135,10 +150,7 @@ class VanishingLinear(Vanishing):
         return values
 
     def _values_key(self) -> tuple:
-        """What the straight-through values depend on besides the compressor."""
-        weight = self.weight
-        return (weight.data_ptr(), weight._version, self.level, self.beta, self.step,
-                torch.is_inference_mode_enabled())
+        return (*_versions(self.weight), self.level, self.beta, self.step, torch.is_inference_mode_enabled())
 
     @torch.no_grad()
     def _prepare(self) -> None:
@@ -146,15 +158,6 @@ class VanishingLinear(Vanishing):
             return  # forward() raises
         values = self._straight_through_values()
         self._prepared = None if values is None else (self._values_key(), values)
-
-    def _take_prepared(self) -> Tensor | None:
-        """The values prepared before this forward pass, if still exact (same W, version, level, beta, step)."""
-        if torch.compiler.is_compiling():
-            return None
-        prepared, self._prepared = self._prepared, None
-        if prepared is None or prepared[0] != self._values_key():
-            return None
-        return prepared[1]
 
     def release_original(self) -> list[nn.Parameter]:
         """Drop the separate original branch (frozen/copy) once beta is 0 for good."""
@@ -164,6 +167,11 @@ class VanishingLinear(Vanishing):
             del self.original_weight, self.original_bias
         self.released = True
         return released
+
+
+def _versions(*tensors: Tensor | None) -> tuple:
+    """Which memory each tensor has and how often it was changed in place."""
+    return tuple((t.data_ptr(), t._version) if t is not None else None for t in tensors)
 
 
 def modules_in_order(model: nn.Module) -> Iterator[nn.Module]:
@@ -178,16 +186,16 @@ def modules_in_order(model: nn.Module) -> Iterator[nn.Module]:
             stack.extend(child for child in reversed(module._modules.values()) if child is not None)
 
 
-def prepare_straight_through(model: nn.Module, args: Any) -> None:
-    """The forward pre-hook that `vcon.compress` puts on the model: the straight-through values of all
-    its weight-compressor layers, computed back to back before the forward pass; each layer takes its
-    own (VanishingLinear._take_prepared). On the CPU a compressor's few small ops take 2-4x longer
-    one layer at a time between the forward pass's matrix products, whose code and data have just
-    filled the caches (docs/benchmark.md)."""
+def prepare_layers(model: nn.Module, args: Any) -> None:
+    """The forward pre-hook that `vcon.compress` puts on the model: what its blended layers compute
+    from their weights alone (a compressor's straight-through values, the low-rank blend B A), back
+    to back before the forward pass; each layer takes its own (Vanishing._take_prepared). On the CPU
+    these few small ops take 2-4x longer one layer at a time between the forward pass's matrix
+    products, whose code and data have just filled the caches (docs/benchmark.md)."""
     if torch.compiler.is_compiling():
         return
     for module in modules_in_order(model):
-        if isinstance(module, VanishingLinear):
+        if isinstance(module, Vanishing):
             module._prepare()
 
 
@@ -251,10 +259,25 @@ class VanishingLowRank(Vanishing):
             return F.linear(F.linear(x, factor_a), factor_b, self.factor_bias)
         if beta == 1.0:
             return F.linear(x, self.weight, self.bias)
-        # beta W + (1 - beta) B A in one addmm; its backward is beta G for W and two thin matmuls.
-        blended = torch.addmm(self.weight, factor_b, factor_a, beta=beta, alpha=1.0 - beta)
+        blended = self._take_prepared()
+        if blended is None:
+            blended = self._blended_weight()
         bias = None if self.bias is None else torch.lerp(self.factor_bias, self.bias, beta)
         return F.linear(x, blended, bias)
+
+    def _blended_weight(self) -> Tensor:
+        """beta W + (1 - beta) B A in one addmm; its backward is beta G for W and two thin matmuls."""
+        factor_b, factor_a = self.factors()
+        return torch.addmm(self.weight, factor_b, factor_a, beta=self.beta, alpha=1.0 - self.beta)
+
+    def _values_key(self) -> tuple:
+        return (*_versions(self.weight, self.factor_a, self.factor_b), int(self.active_rank), self.beta,
+                torch.is_grad_enabled(), torch.is_inference_mode_enabled())
+
+    def _prepare(self) -> None:
+        """The blended weight, in the graph as the forward pass would build it (under its grad mode)."""
+        if 0.0 < self.beta < 1.0 and not self.released:
+            self._prepared = (self._values_key(), self._blended_weight())
 
     def release_original(self) -> list[nn.Parameter]:
         released: list[nn.Parameter] = []

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank, prepare_straight_through
+from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank, prepare_layers
 
 
 class CompressedLinear(nn.Linear):
@@ -71,7 +71,7 @@ def export(model: nn.Module) -> nn.Module:
     """A copy of `model` in plain compressed form; equal to the blended model at beta = 0."""
     exported = copy.deepcopy(model)
     for key, hook in list(exported._forward_pre_hooks.items()):
-        if hook is prepare_straight_through:
+        if hook is prepare_layers:
             del exported._forward_pre_hooks[key]
     for name, module in list(exported.named_modules()):
         for child_name, child in list(module.named_children()):
