@@ -3,7 +3,9 @@
 A cell is one `vcon train` job. Its identity (model, dataset, compressor, method, Q or T, beta shape,
 seed) is spelled as canonical strings and fixes its run directory:
 
+    results/runs/{model}/{source dataset}/pretrain/seed{seed}     (a model's pretraining, if any)
     results/runs/{model}/{dataset}/dense/seed{seed}
+    results/runs/{model}/{dataset}/dense-scratch/seed{seed}
     results/runs/{model}/{dataset}/{compressor}/posthoc/q0/seed{seed}
     results/runs/{model}/{dataset}/{compressor}/iterative/t{T}/seed{seed}
     results/runs/{model}/{dataset}/{compressor}/vcon/q{Q}-{schedule}/seed{seed}
@@ -26,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 METHODS = ("posthoc", "iterative", "vcon")
+# Dense runs: the source-task pretraining, the dense fine-tuning, and dense training from scratch.
+PRETRAIN, DENSE, DENSE_SCRATCH = "pretrain", "dense", "dense-scratch"
+DENSE_METHODS = (PRETRAIN, DENSE, DENSE_SCRATCH)
 SHAPES = ("linear", "cosine", "exponential", "step")
 RUNS_ROOT = "results/runs"
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -46,6 +51,7 @@ class DatasetFacts:
 # What the grid checks without loading data or torch; tests/safety keeps these equal to the registries.
 DATASETS = {
     "digits": DatasetFacts(1257, 10), "synthetic-text": DatasetFacts(3000, 2),
+    "glyphs": DatasetFacts(48000, 62), "synthetic-clauses": DatasetFacts(20000, 4),
     "cifar10": DatasetFacts(50000, 10), "cifar100": DatasetFacts(50000, 100), "imagenet": DatasetFacts(None, None),
     "glue-cola": DatasetFacts(8551, 2), "glue-sst2": DatasetFacts(67349, 2), "glue-mrpc": DatasetFacts(3668, 2),
     "glue-qqp": DatasetFacts(363846, 2), "glue-stsb": DatasetFacts(5749, 1), "glue-mnli": DatasetFacts(392702, 3),
@@ -60,7 +66,7 @@ MODEL_WIDTHS = {
 REGISTERED_MODELS = ("bert-base", "bert-mini", "vit-base", "vit-digits", "vit-small", "vit-tiny")
 LOWRANK_DEFAULT_RANK = 16
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-DENSE_RUN = re.compile(r"(?:^|/)runs/([^/]+)/([^/]+)/dense/seed\d+/?$")
+DENSE_RUN = re.compile(r"(?:^|/)runs/([^/]+)/([^/]+)/(?:dense|dense-scratch|pretrain)/seed\d+/?$")
 
 # The cell config of docs/interfaces.md, in its order, with the trainer's documented defaults.
 CELL_DEFAULTS: dict[str, Any] = {
@@ -144,7 +150,7 @@ class Cell:
     model: str
     dataset: str
     compressor: str  # label from the config's `compressors`, or "none" for a dense run
-    method: str  # "dense" | posthoc | iterative | vcon
+    method: str  # pretrain | dense | dense-scratch | posthoc | iterative | vcon
     variant: str  # "" (dense) | "q0" | "t{T}" | "q{Q}-{schedule}"
     seed: str
     config: dict[str, Any] = field(compare=False, hash=False, repr=False)
@@ -153,8 +159,8 @@ class Cell:
 
     @property
     def run_id(self) -> str:
-        if self.method == "dense":
-            return f"{self.model}/{self.dataset}/dense/seed{self.seed}"
+        if self.method in DENSE_METHODS:
+            return f"{self.model}/{self.dataset}/{self.method}/seed{self.seed}"
         return f"{self.model}/{self.dataset}/{self.compressor}/{self.method}/{self.variant}/seed{self.seed}"
 
     def run_dir(self, root: str = RUNS_ROOT) -> str:
@@ -198,7 +204,7 @@ class Grid:
 
     def counts(self) -> dict[str, int]:
         counted = Counter(cell.method for cell in self.cells.values())
-        return {method: counted[method] for method in ("dense", *METHODS) if counted[method]}
+        return {method: counted[method] for method in (*DENSE_METHODS, *METHODS) if counted[method]}
 
     def rows(self) -> list[dict[str, str]]:
         return [cell.row() for cell in self.cells.values()]
@@ -251,12 +257,35 @@ def _resources(*layers: Any, where: str) -> dict[str, Any]:
     return merged
 
 
+def _pretrain(config: Mapping[str, Any], label: str, entry: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A model's pretraining on a source task: dataset, seed and merged training/resources."""
+    if entry.get("pretrain") is None:
+        return None
+    where = f"models.{label}.pretrain"
+    spec = _mapping(entry["pretrain"], where)
+    dataset = _label(spec.get("dataset"), f"{where}.dataset")
+    if dataset not in DATASETS:
+        raise GridError(f"{where}.dataset: unknown dataset {dataset!r}{_suggest(dataset, DATASETS)}; "
+                        f"allowed: {', '.join(sorted(DATASETS))}")
+    if "init" in _training(config.get("training"), entry.get("training"), where=f"models.{label}"):
+        raise GridError(f"models.{label}: a pretrain stage and training.init both give the starting point; "
+                        f"allowed: one of them (remove init from training)")
+    return {
+        "dataset": dataset,
+        "seed": canonical_seed(spec.get("seed", 0)),
+        "training": _training(config.get("training"), spec.get("training"), where=where),
+        "resources": _resources(config.get("resources"), entry.get("resources"), spec.get("resources"), where=where),
+        "where": where,
+    }
+
+
 def _experiments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Label, registry model, merged training/resources and Q/T lists of each (model, dataset)."""
+    """Label, registry model, pretraining, merged training/resources and Q/T lists of each (model, dataset)."""
     out = []
     for label, entry in _mapping(config.get("models"), "models").items():
         _label(label, "model")
         entry = _mapping(entry, f"models.{label}")
+        pretrain = _pretrain(config, label, entry)
         datasets = entry.get("datasets") or {}
         if isinstance(datasets, list):
             datasets = {name: None for name in _unique(datasets, f"datasets of {label}")}
@@ -269,6 +298,8 @@ def _experiments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "model": label,
                 "dataset": dataset,
                 "registry_model": entry.get("model", label),
+                "pretrain": pretrain,
+                "compressors": entry.get("compressors"),  # labels of the top-level `compressors`; None: all
                 "training": _training(config.get("training"), entry.get("training"), spec.get("training"), where=where),
                 "dense_training": _training(dense.get("training"), entry.get("dense_training"),
                                             spec.get("dense_training"), where=where),
@@ -322,12 +353,19 @@ def _suggest(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _steps_per_epoch(exp: Mapping[str, Any]) -> int | None:
+def _train_size(exp: Mapping[str, Any]) -> int | None:
+    """Training examples of an experiment: its `train_size`, else the dataset's (None: unknown)."""
+    size = exp["training"].get("train_size")
     facts = DATASETS.get(exp["dataset"])
+    return size if isinstance(size, int) else facts.train_size if facts else None
+
+
+def _steps_per_epoch(exp: Mapping[str, Any]) -> int | None:
+    size = _train_size(exp)
     batch = exp["training"].get("batch_size", CELL_DEFAULTS["batch_size"])
-    if facts is None or facts.train_size is None or not isinstance(batch, int) or batch < 1:
+    if size is None or not isinstance(batch, int) or batch < 1:
         return None
-    return -(-facts.train_size // batch)
+    return -(-size // batch)
 
 
 def _check_lengths(exp: Mapping[str, Any], lengths: list[tuple[str, str]]) -> None:
@@ -336,7 +374,7 @@ def _check_lengths(exp: Mapping[str, Any], lengths: list[tuple[str, str]]) -> No
     epochs = exp["training"].get("epochs", CELL_DEFAULTS["epochs"])
     per_epoch = _steps_per_epoch(exp)
     total = per_epoch * epochs if per_epoch and isinstance(epochs, int) else None
-    size = f"{exp['dataset']}: {DATASETS[exp['dataset']].train_size} training examples / batch_size " \
+    size = f"{exp['dataset']}: {_train_size(exp)} training examples / batch_size " \
         f"{exp['training'].get('batch_size', CELL_DEFAULTS['batch_size'])} = {per_epoch} steps per epoch" if per_epoch else ""
     by_steps: dict[int, list[str]] = {}
     for path, length in lengths:
@@ -368,16 +406,13 @@ def _check_compressors(exp: Mapping[str, Any], compressors: Mapping[str, Any]) -
 
 
 def _check_init(exp: Mapping[str, Any], training: Mapping[str, Any], key: str) -> None:
-    """An init that is another experiment's dense run would load a model for other data (head size)."""
+    """An init that is a run of another model cannot be loaded (a run of another dataset of the same
+    model is a pretrained start: all but its head)."""
     init = training.get("init")
     match = DENSE_RUN.search(init) if isinstance(init, str) else None
-    if match and match.groups() != (exp["model"], exp["dataset"]):
-        theirs, ours = DATASETS.get(match.group(2)), DATASETS.get(exp["dataset"])
-        classes = f" ({match.group(2)}: {theirs.classes} classes, {exp['dataset']}: {ours.classes})" \
-            if theirs and ours and theirs.classes and ours.classes else ""
-        raise GridError(f"{exp['where']}.{key}.init = {init!r} is a dense run of {match.group(1)} on "
-                        f"{match.group(2)}{classes}; allowed: a dense run of the same model and dataset "
-                        f"({exp['model']} on {exp['dataset']}), a checkpoint or scratch")
+    if match and match.group(1) != exp["model"]:
+        raise GridError(f"{exp['where']}.{key}.init = {init!r} is a run of model {match.group(1)}, not of "
+                        f"{exp['model']}; allowed: a run of the same model ({exp['model']}), a checkpoint or scratch")
 
 
 def _duplicate_specs(compressors: Mapping[str, Any]) -> None:
@@ -388,6 +423,19 @@ def _duplicate_specs(compressors: Mapping[str, Any]) -> None:
             raise GridError(f"compressors.{label} has the same spec as compressors.{seen[key]} ({key}); every cell "
                             f"of it would run twice under two labels; allowed: distinct specs (remove one label)")
         seen[key] = label
+
+
+def _own_compressors(exp: Mapping[str, Any], compressors: Mapping[str, Any]) -> dict[str, Any]:
+    """The compressors an experiment runs: the model's `compressors` list, else all of them."""
+    wanted = exp["compressors"]
+    if wanted is None:
+        return dict(compressors)
+    where = f"models.{exp['model']}.compressors"
+    for label in _unique(wanted, where):
+        if label not in compressors:
+            raise GridError(f"{where}: {label!r} is not a label of `compressors`{_suggest(label, compressors)}; "
+                            f"allowed: {', '.join(compressors)}")
+    return {label: compressors[label] for label in wanted}
 
 
 def _check_experiment(exp: Mapping[str, Any], methods: list[str], q_values: list[str], iterative_t: str,
@@ -407,16 +455,25 @@ def _check_experiment(exp: Mapping[str, Any], methods: list[str], q_values: list
     _check_init(exp, {**exp["training"], **exp["dense_training"]}, "dense_training")
 
 
-def _dense_switch(value: Any) -> tuple[bool, bool]:
-    """`dense: true|false` or `dense: {run: bool, init_from: bool, training: {...}}`."""
-    if value is None or isinstance(value, bool):
-        return bool(value), bool(value)
-    spec = _mapping(value, "dense")
-    run = bool(spec.get("run", True))
-    init_from = bool(spec.get("init_from", run))
-    if init_from and not run:
-        raise GridError("dense.init_from needs dense.run: compression cells cannot start from runs never made")
-    return run, init_from
+@dataclass(frozen=True)
+class DenseRuns:
+    """`dense: true|false` or `dense: {run, init_from, scratch, training}`: the dense fine-tuning runs,
+    whether compression cells start from them, and dense runs from scratch (what pretraining is worth)."""
+
+    run: bool
+    init_from: bool
+    scratch: bool
+
+    @classmethod
+    def parse(cls, value: Any) -> DenseRuns:
+        if value is None or isinstance(value, bool):
+            return cls(bool(value), bool(value), False)
+        spec = _mapping(value, "dense")
+        run = bool(spec.get("run", True))
+        init_from = bool(spec.get("init_from", run))
+        if init_from and not run:
+            raise GridError("dense.init_from needs dense.run: compression cells cannot start from runs never made")
+        return cls(run, init_from, bool(spec.get("scratch", False)))
 
 
 def _cell_config(base: Mapping[str, Any], **identity: Any) -> dict[str, Any]:
@@ -461,8 +518,8 @@ def _variants(methods: list[str], iterative_t: str,
 
 
 def expand(config: Mapping[str, Any]) -> Grid:
-    """Every cell of a workflow config, dense runs first; raises GridError when invalid."""
-    run_dense, init_from_dense = _dense_switch(config.get("dense"))
+    """Every cell of a workflow config, pretraining and dense runs first; raises GridError when invalid."""
+    dense_runs = DenseRuns.parse(config.get("dense"))
     compressors = _mapping(config.get("compressors"), "compressors")
     for label, spec in compressors.items():
         _label(label, "compressor")
@@ -483,19 +540,33 @@ def expand(config: Mapping[str, Any]) -> Grid:
     _duplicate_specs(compressors)
 
     cells: list[Cell] = []
+    pretrained: dict[str, Cell] = {}
     for exp in _experiments(config):
         model, dataset = exp["model"], exp["dataset"]
         q_values, iterative_t = _lengths(exp, methods)
-        _check_experiment(exp, methods, q_values, iterative_t, ablation, compressors)
+        own = _own_compressors(exp, compressors)
+        _check_experiment(exp, methods, q_values, iterative_t, ablation, own)
+        start = _pretrain_cell(exp, pretrained, cells)
+        start_init = {"init": start.run_dir()} if start else {}
+        if dense_runs.scratch and not start and exp["training"].get("init", "scratch") == "scratch":
+            raise GridError(f"{exp['where']}: dense.scratch compares against a pretrained start, but this experiment "
+                            f"starts from scratch already; allowed: a pretrain stage or training.init, or no dense.scratch")
         for seed in seeds:
             common = {"model": exp["registry_model"], "dataset": dataset, "seed": int(seed)}
-            dense = Cell(model, dataset, "none", "dense", "", seed,
-                         config=_cell_config({**exp["training"], **exp["dense_training"]}, **common),
-                         resources=exp["resources"])
-            if run_dense:
+            dense_config = {**exp["training"], **exp["dense_training"]}
+            dense = Cell(model, dataset, "none", DENSE, "", seed,
+                         config=_cell_config(dense_config, **common, **start_init),
+                         resources=exp["resources"], init_run=start.run_id if start else None)
+            if dense_runs.run:
                 cells.append(dense)
-            init = {"init": dense.run_dir()} if init_from_dense else {}
-            for label, spec in compressors.items():
+            if dense_runs.scratch:
+                cells.append(Cell(model, dataset, "none", DENSE_SCRATCH, "", seed,
+                                  config=_cell_config({**dense_config, "init": "scratch"}, **common),
+                                  resources=exp["resources"]))
+            init, init_run = start_init, start.run_id if start else None
+            if dense_runs.init_from:
+                init, init_run = {"init": dense.run_dir()}, dense.run_id
+            for label, spec in own.items():
                 pairs = [(q, schedule) for q in q_values]
                 if (ablation["compressors"] is None or label in ablation["compressors"]) and (
                         ablation["models"] is None or model in ablation["models"]):
@@ -505,7 +576,7 @@ def expand(config: Mapping[str, Any]) -> Grid:
                     cell_config = _cell_config(exp["training"], **common, **init, compressor=spec, method=method,
                                                **identity)
                     cells.append(Cell(model, dataset, label, method, variant, seed, config=cell_config,
-                                      resources=exp["resources"], init_run=dense.run_id if init_from_dense else None))
+                                      resources=exp["resources"], init_run=init_run))
     if not cells:
         empty = [key for key in ("models", "seeds", "compressors", "methods") if not config.get(key)]
         raise GridError(f"the grid expands to zero cells (empty: {', '.join(empty) or 'datasets of every model'}); "
@@ -515,6 +586,24 @@ def expand(config: Mapping[str, Any]) -> Grid:
     if repeated:
         raise GridError(f"duplicate cells: {', '.join(repeated[:5])}")
     return Grid({cell.run_id: cell for cell in cells})
+
+
+def _pretrain_cell(exp: Mapping[str, Any], pretrained: dict[str, Cell], cells: list[Cell]) -> Cell | None:
+    """The pretraining run of the experiment's model (made once per model label, added to `cells`)."""
+    spec = exp["pretrain"]
+    if spec is None:
+        return None
+    if spec["dataset"] == exp["dataset"]:
+        raise GridError(f"{spec['where']}.dataset = {spec['dataset']!r} is also a target dataset of "
+                        f"{exp['model']}; allowed: a source task distinct from the target")
+    if exp["model"] not in pretrained:
+        config = _cell_config(spec["training"], model=exp["registry_model"], dataset=spec["dataset"],
+                              seed=int(spec["seed"]))
+        cell = Cell(exp["model"], spec["dataset"], "none", PRETRAIN, "", spec["seed"], config=config,
+                    resources=spec["resources"])
+        pretrained[exp["model"]] = cell
+        cells.append(cell)
+    return pretrained[exp["model"]]
 
 
 def check(config: Any, source: str, schema: str | Path | None = SCHEMA) -> Grid:

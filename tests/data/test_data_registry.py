@@ -7,7 +7,7 @@ GLUE = [f"glue-{task}" for task in ("cola", "mnli", "mrpc", "qnli", "qqp", "rte"
 
 
 def test_builtin_names_are_registered():
-    assert list_datasets() == sorted(["cifar10", "cifar100", "digits", "imagenet", "synthetic-text", *GLUE])
+    assert list_datasets() == sorted(["cifar10", "cifar100", "digits", "glyphs", "imagenet", "synthetic-clauses", "synthetic-text", *GLUE])
 
 
 def test_unknown_name_lists_names_and_suggests():

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from vcon.atomic import write_text
+from vcon.grid import DENSE_METHODS
 from vcon.report import checks
 
 IDENTITY = ["run", "model", "dataset", "compressor", "method", "q", "schedule", "iterative_t", "seed"]
@@ -25,9 +26,9 @@ def parse_run_id(run_id: str) -> dict[str, str]:
     """Identity of a run from its path below the runs root (the layout of vcon.grid)."""
     parts = run_id.split("/")
     empty = {"q": "", "schedule": "", "iterative_t": ""}
-    if len(parts) == 4 and parts[2] == "dense" and parts[3].startswith("seed"):
-        model, dataset, _, seed = parts
-        return {"run": run_id, "model": model, "dataset": dataset, "compressor": "none", "method": "dense",
+    if len(parts) == 4 and parts[2] in DENSE_METHODS and parts[3].startswith("seed"):
+        model, dataset, method, seed = parts
+        return {"run": run_id, "model": model, "dataset": dataset, "compressor": "none", "method": method,
                 **empty, "seed": seed[4:]}
     if len(parts) == 6 and parts[5].startswith("seed"):
         model, dataset, compressor, method, variant, seed = parts

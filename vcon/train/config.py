@@ -30,7 +30,10 @@ def _doc(text: str, default: Any = None, **kwargs: Any) -> Any:
 class CellConfig:
     model: str = _doc("registered model name, hub id or local pretrained directory", "vit-digits")
     dataset: str = _doc("registered dataset name", "digits")
-    init: str = _doc("scratch | pretrained | hub id | local pretrained dir | run DIR of a dense `vcon train`", "scratch")
+    train_size: int | None = _doc("train on this many examples, stratified and drawn by the seed; null = the whole "
+                                  "training split", None)
+    init: str = _doc("scratch | pretrained | hub id | local pretrained dir | run DIR of a dense `vcon train` (of "
+                     "another dataset: all but the head, which starts new)", "scratch")
     compressor: dict | None = _doc("compressor spec, e.g. {name: prune, sparsity: 0.9}; null for a dense run", None)
     method: str = _doc("posthoc | iterative | vcon (ignored for dense runs)", "vcon")
     q: int | str = _doc("VCON transition length: optimizer steps, or epochs written '12ep'; 0 = post-shot", 0)
@@ -41,6 +44,8 @@ class CellConfig:
     epochs: int = _doc("training epochs", 10)
     batch_size: int = _doc("training batch size", 64)
     eval_batch_size: int = _doc("evaluation batch size", 512)
+    eval_every: int | None = _doc("validate every this many optimizer steps and at the end; null = after every epoch",
+                                  None)
     lr: float = _doc("AdamW peak learning rate", 1e-3)
     weight_decay: float = _doc("AdamW weight decay", 0.0)
     warmup_steps: int | str = _doc("linear warm-up: steps or 'Nep'", 0)
@@ -172,6 +177,8 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     _number(values, "epochs", int, source, 0, strict=True)
     _number(values, "batch_size", int, source, 0, strict=True)
     _number(values, "eval_batch_size", int, source, 0, strict=True)
+    _number(values, "eval_every", int, source, 0, strict=True, optional=True)
+    _number(values, "train_size", int, source, 0, strict=True, optional=True)
     _number(values, "lr", float, source, 0, strict=True)
     _number(values, "weight_decay", float, source, 0)
     _number(values, "min_lr", float, source, 0)

@@ -1,6 +1,6 @@
 """The training loop of one cell: AdamW with warm-up and cosine decay, beta and the compression level
-set from the global step before every optimizer step, validation each epoch, test of the pure
-compressed (exported) model at the end."""
+set from the global step before every optimizer step, validation each epoch or every `eval_every`
+steps, test of the pure compressed (exported) model at the end."""
 from __future__ import annotations
 
 import math
@@ -60,8 +60,10 @@ def evaluate(cell: Cell, model: nn.Module, dataset: Any) -> dict[str, float]:
     """The data set's metrics (and mean loss) of `model` as it is now."""
     was_training = model.training
     model.eval()
+    # Its own generator: an evaluation must not draw from the global RNG the training uses.
     loader = torch.utils.data.DataLoader(dataset, batch_size=cell.config.eval_batch_size, shuffle=False,
-                                         collate_fn=cell.data.collate_fn, num_workers=0)
+                                         collate_fn=cell.data.collate_fn, num_workers=0,
+                                         generator=torch.Generator())
     logits, labels, loss_sum = [], [], 0.0
     for inputs, target in loader:
         inputs, target = to_device(inputs, cell.device), target.to(cell.device)
@@ -81,6 +83,19 @@ def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def evaluation_due(cell: Cell, progress: Progress) -> bool:
+    """Validate now? After every `eval_every`-th step and the last one; without `eval_every`, once an
+    epoch's batches are all done. Never twice at one step (a resumed run may ask again)."""
+    if progress.history and progress.history[-1]["step"] == progress.step:
+        return False
+    if progress.step == cell.total_steps:
+        return True
+    every = cell.config.eval_every
+    if every is None:
+        return progress.batch == cell.steps_per_epoch
+    return progress.step % every == 0
 
 
 def _global_batch(cell: Cell, batch: int) -> int:
@@ -106,7 +121,7 @@ def _validate(cell: Cell, model: nn.Module, progress: Progress, iterative_total:
     config, primary = cell.config, cell.data.metric
     beta = beta_at(cell, progress.step)
     entry = {"epoch": progress.epoch, "step": progress.step, "beta": beta, "lr": progress.lr,
-             "train_loss": progress.loss_sum / cell.steps_per_epoch}
+             "train_loss": progress.loss_sum / max(progress.loss_count, 1)}
     if cell.method != "dense":
         vcon.set_beta(model, beta)
         vcon.set_step(model, progress.step, iterative_total)
@@ -155,6 +170,17 @@ def train(cell: Cell, quiet: bool = False, saving: Checkpointing | None = None,
         return TrainingDiverged(f"{what} at step {progress.step} (epoch {progress.epoch}); {kept()}; lower the "
                                 f"learning rate (lr = {config.lr}) or clip gradients (grad_clip = {config.grad_clip})")
 
+    def validate() -> None:
+        started = time.perf_counter()
+        entry = _validate(cell, model, progress, iterative_total)
+        progress.eval_s += time.perf_counter() - started
+        progress.history.append(entry)
+        progress.loss_sum, progress.loss_count = 0.0, 0
+        if not quiet and world.is_main:
+            print(f"epoch {progress.epoch}/{config.epochs}  step {progress.step}  beta {entry['beta']:.3f}  "
+                  f"loss {entry['train_loss']:.4f}  val {cell.data.metric} {entry['val_blended']:.4f} "
+                  f"(compressed {entry['val_compressed']:.4f})", file=sys.stderr, flush=True)
+
     network = _wrap(model, cell)
     model.train()
     while progress.epoch <= config.epochs:
@@ -200,21 +226,17 @@ def train(cell: Cell, quiet: bool = False, saving: Checkpointing | None = None,
             progress.batch += 1
             progress.samples += size
             progress.loss_sum += batch_loss
-            bar.set_postfix(loss=f"{progress.loss_sum / progress.batch:.3f}", beta=f"{beta:.2f}")
+            progress.loss_count += 1
+            bar.set_postfix(loss=f"{progress.loss_sum / progress.loss_count:.3f}", beta=f"{beta:.2f}")
             progress.train_s += time.perf_counter() - started
+            if evaluation_due(cell, progress):
+                validate()
             boundary()
             started = time.perf_counter()
         progress.train_s += time.perf_counter() - started
-
-        started = time.perf_counter()
-        entry = _validate(cell, model, progress, iterative_total)
-        progress.eval_s += time.perf_counter() - started
-        progress.history.append(entry)
-        if not quiet and world.is_main:
-            print(f"epoch {progress.epoch}/{config.epochs}  step {progress.step}  beta {entry['beta']:.3f}  "
-                  f"loss {entry['train_loss']:.4f}  val {cell.data.metric} {entry['val_blended']:.4f} "
-                  f"(compressed {entry['val_compressed']:.4f})", file=sys.stderr, flush=True)
-        progress.epoch, progress.batch, progress.loss_sum = progress.epoch + 1, 0, 0.0
+        if evaluation_due(cell, progress):
+            validate()
+        progress.epoch, progress.batch = progress.epoch + 1, 0
         boundary()
 
     final = vcon.export(model) if compressed else model

@@ -29,7 +29,8 @@ class Progress:
     batch: int = 0  # global batches of it done (== steps per epoch: only its evaluation is left)
     step: int = 0  # optimizer steps done: beta, lr and the compression level follow from it
     samples: int = 0
-    loss_sum: float = 0.0  # sum of the batch losses of the epoch in progress
+    loss_sum: float = 0.0  # sum of the batch losses since the last evaluation
+    loss_count: int = 0  # batches since the last evaluation
     lr: float = 0.0
     released: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)

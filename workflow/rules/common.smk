@@ -73,8 +73,9 @@ def source(path):
 
 
 # Aggregation and plotting read their own module sources as inputs: an edit reruns them (mtime).
-AGGREGATE_CODE = [source(f"vcon/report/{m}.py") for m in ("collect", "tables", "cli_aggregate")]
-PLOT_CODE = [source(f"vcon/report/{m}.py") for m in ("plots", "cli_plot")]
+AGGREGATE_CODE = [source(f"vcon/report/{m}.py")
+                  for m in ("collect", "checks", "statistics", "tables", "render", "reference", "options", "cli_aggregate")]
+PLOT_CODE = [source(f"vcon/report/{m}.py") for m in ("plots", "statistics", "options", "cli_plot")]
 
 REFERENCE_EXPERIMENT = ("vit-tiny", "cifar10")
 TABLE_NAMES = ["accuracy", "ablation"]
@@ -86,15 +87,18 @@ REPORT = config.get("report", {})
 
 
 def report_args():
-    """Arguments shared by `vcon aggregate` and `vcon plot`: report.headline_q and the sweep's shape."""
+    """Arguments shared by `vcon aggregate` and `vcon plot`: report.headline_q, the gains' interval
+    and the sweep's shape."""
     value = REPORT.get("headline_q", "best")
     pairs = value.items() if isinstance(value, dict) else [("default", value)]
     args = [f"--headline-q {model}={grid_module.canonical_length(q) if q != 'best' else q}" for model, q in pairs]
+    args += [f"--interval {REPORT.get('interval', 't')}", f"--bootstrap {REPORT.get('bootstrap', 10000)}"]
     return " ".join(args + [f"--schedule {config.get('schedule', 'linear')}"])
 
 
-wildcard_constraints:
-    run=r"[^/]+/[^/]+/(dense|[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+",
+# Run ids (vcon.grid): a model's pretraining, and every other cell.
+PRETRAIN_RUN = r"[^/]+/[^/]+/pretrain/seed[0-9]+"
+TRAIN_RUN = r"[^/]+/[^/]+/(dense|dense-scratch|[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+"
 
 
 def write_manifest(path):
@@ -119,7 +123,7 @@ def metrics_file(run_id):
 
 
 def init_metrics(wildcards):
-    """A compression cell that starts from a dense run needs that run finished first."""
+    """A cell that starts from another run (pretraining or a dense run) needs it finished first."""
     init_run = cell(wildcards).init_run
     return [metrics_file(init_run)] if init_run else []
 
