@@ -577,7 +577,7 @@ def expand(config: Mapping[str, Any]) -> Grid:
                                                **identity)
                     cells.append(Cell(model, dataset, label, method, variant, seed, config=cell_config,
                                       resources=exp["resources"], init_run=init_run))
-    if not cells:
+    if all(cell.method == PRETRAIN for cell in cells):
         empty = [key for key in ("models", "seeds", "compressors", "methods") if not config.get(key)]
         raise GridError(f"the grid expands to zero cells (empty: {', '.join(empty) or 'datasets of every model'}); "
                         f"allowed: at least one model with a dataset, one seed, and compressors with methods "

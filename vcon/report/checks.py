@@ -9,6 +9,8 @@ from typing import Any
 
 import pandas as pd
 
+from vcon.grid import DENSE, DENSE_METHODS
+
 LENGTH_KEYS = ("q", "iterative_t", "warmup_steps")
 # Resolved by the trainer for the machine it ran on: not part of what the workflow asks for.
 MACHINE_KEYS = ("device",)
@@ -31,8 +33,10 @@ def cell_problem(identity: Mapping[str, str], metrics: Mapping[str, Any]) -> str
     config = metrics.get("config") if isinstance(metrics.get("config"), Mapping) else {}
     per_epoch = config.get("steps_per_epoch")
     wrong = []
+    # The trainer records every dense run as "dense"; the grid names pretraining and runs from scratch.
+    folder = {**identity, "method": DENSE if identity["method"] in DENSE_METHODS else identity["method"]}
     for key in ("dataset", "method", "seed"):
-        if key in cell and str(cell[key]) != identity[key]:
+        if key in cell and str(cell[key]) != folder[key]:
             wrong.append(f"{key} {cell[key]!r} (folder: {identity[key]!r})")
     if identity["method"] == "vcon" and "schedule" in cell and cell["schedule"] != identity["schedule"]:
         wrong.append(f"schedule {cell['schedule']!r} (folder: {identity['schedule']!r})")

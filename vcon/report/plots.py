@@ -180,7 +180,7 @@ def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Pat
                 _curve(ax, history, vcon["run"], "val_blended", COLORS["vcon"], "-", "VCON: blended model")
                 _curve(ax, history, vcon["run"], "val_compressed", COLORS["vcon"], "--",
                        "VCON: compressed only", spread=False)
-                steps = pd.to_numeric(vcon.get("config.q"), errors="coerce").dropna()
+                steps = pd.to_numeric(vcon["config.q"], errors="coerce").dropna() if "config.q" in vcon else []
                 if len(steps):
                     ax.axvline(steps.iloc[0], color="0.3", linewidth=0.8, linestyle=":")
                     ax.annotate(f"Q={q}", (steps.iloc[0], 0.02), xycoords=("data", "axes fraction"),

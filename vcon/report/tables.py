@@ -25,7 +25,7 @@ GAINS = {"gain_posthoc": "posthoc", "gain_iterative": "iterative"}  # gain colum
 COLUMNS = (DENSE, *COMPRESSED, *GAINS)
 TITLES = {DENSE: "dense", "posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON",
           "gain_posthoc": "VCON − post-shot", "gain_iterative": "VCON − iterative"}
-SCRATCH_ROW = "dense from scratch"  # the compressor label of the row that shows what pretraining is worth
+SCRATCH_ROW = "dense from scratch"  # the row (column dense-scratch, shown as dense) of what pretraining is worth
 TIDY = ["model", "dataset", "metric", "compressor", "column", "q", "selection", "mean", "std", "n", "expected",
         "low", "high", "excludes_zero", "best"]
 
@@ -63,7 +63,7 @@ def accuracy_table(runs: pd.DataFrame, headline: dict[str, str], schedule: str =
         base = {"model": model, "dataset": dataset, "metric": metric, "q": "", "selection": "", "low": math.nan,
                 "high": math.nan, "excludes_zero": False, "best": False}
         if len(scratch):
-            rows.append({**base, "compressor": SCRATCH_ROW, "column": DENSE, **summary(scratch["value"] * 100)})
+            rows.append({**base, "compressor": SCRATCH_ROW, "column": DENSE_SCRATCH, **summary(scratch["value"] * 100)})
         for compressor in _compressors(exp):
             of = exp[exp["compressor"] == compressor]
             picked = choice[(choice["model"] == model) & (choice["dataset"] == dataset)
@@ -166,7 +166,8 @@ def _accuracy_grid(table: pd.DataFrame, style: str) -> tuple[list[str], list[lis
         lead = [model, dataset, compressor]
         row = lead if style == "md" else [render.tex_escape(x) for x in lead]
         for column in columns:
-            hit = group[group["column"] == column]
+            shown_here = [column, DENSE_SCRATCH] if column == DENSE else [column]  # the scratch row's value
+            hit = group[group["column"].isin(shown_here)]
             if hit.empty:
                 row.append("")
                 continue
