@@ -57,3 +57,12 @@ def test_epochs_resolve_to_steps():
 def test_help_lists_every_key_with_default():
     text = describe_keys()
     assert "epochs" in text and "(default: 10)" in text and "schedule" in text
+
+
+def test_precision_is_fp32_unless_asked():
+    from vcon.train.loop import bf16_enabled
+
+    assert from_dict({}).bf16 is False
+    assert [bf16_enabled(from_dict({}).bf16, device) for device in ("cuda", "cpu")] == [False, False]
+    assert [bf16_enabled("auto", device) for device in ("cuda", "cpu")] == [True, False]
+    assert [bf16_enabled(True, device) for device in ("cuda", "cpu")] == [True, True]

@@ -48,7 +48,8 @@ class CellConfig:
     grad_clip: float | None = _doc("clip the gradient norm to this value; null = no clipping", None)
     seed: int = _doc("seed of the model init, the data order and augmentation", 0)
     device: str = _doc("auto (CUDA when present) | cpu | cuda", "auto")
-    bf16: str | bool = _doc("bf16 autocast: auto (on CUDA only) | true (also on the CPU) | false", "auto")
+    bf16: str | bool = _doc("bf16 autocast: false (fp32, as the authors train) | auto (on CUDA only) | "
+                            "true (also on the CPU)", False)
     compile: bool = _doc("torch.compile the model for the training steps (evaluation runs it uncompiled)", False)
     workers: int = _doc("data-loader worker processes", 0)
     threads: int | None = _doc("CPU threads for torch; null = torch's default", None)
