@@ -23,6 +23,14 @@ def test_schema_training_keys_are_the_trainers():
     assert set(SCHEMA["$defs"]["training"]["properties"]) == set(FIELDS) - set(grid.IDENTITY_KEYS)
 
 
+def test_schema_training_choices_are_the_trainers():
+    from vcon.data.recipes import IMAGE_RECIPES
+
+    properties = SCHEMA["$defs"]["training"]["properties"]
+    assert tuple(properties["image_recipe"]["enum"]) == IMAGE_RECIPES
+    assert properties["bf16"]["enum"] == [False, "auto", True]
+
+
 def test_schema_compressors_are_the_registry():
     spec = SCHEMA["$defs"]["compressor"]
     assert spec["properties"]["name"]["enum"] == list_compressors()

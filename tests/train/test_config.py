@@ -25,6 +25,7 @@ def test_defaults_are_a_valid_dense_cell():
     ({"seed": True}, r"seed must be an integer, got True"),
     ({"bf16": "yes"}, r"bf16 must be auto, true or false"),
     ({"compile": "yes"}, r"compile must be true or false, got 'yes'"),
+    ({"image_recipe": "autors"}, r"image_recipe must be one of authors, standard, got 'autors' \(did you mean 'authors'\?\)"),
 ])
 def test_bad_values_name_key_value_and_what_is_allowed(raw, message):
     with pytest.raises(ConfigError, match=message):

@@ -8,6 +8,8 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
+from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, check_recipe
+
 
 @dataclass(frozen=True)
 class DatasetOptions:
@@ -18,6 +20,7 @@ class DatasetOptions:
     image_size: side of the square images fed to the model; None means the dataset's default.
     augment: training-time augmentation (RandAugment, MixUp, ...) where the dataset defines one.
     max_length: token budget of text inputs, [CLS] and [SEP] included.
+    image_recipe: how CIFAR and ImageNet images are prepared (`vcon.data.recipes`).
     tokenizer: a Hugging Face tokenizer, needed by the datasets without a vocabulary of their own.
     """
 
@@ -27,6 +30,10 @@ class DatasetOptions:
     augment: bool = True
     max_length: int = 128
     tokenizer: Any = None
+    image_recipe: str = DEFAULT_IMAGE_RECIPE
+
+    def __post_init__(self) -> None:
+        check_recipe(self.image_recipe)
 
 
 @dataclass
