@@ -47,9 +47,12 @@ class VanishingLinear(Vanishing):
 
     original: "shared" (one latent weight feeds both branches, as the authors do), "frozen" (the
     original branch is a frozen copy of the dense weights) or "copy" (a separately trained copy).
+    iterative: keep the compressor's iterative state (INQ's frozen shares), which then decides the
+    compressed weight; its level starts at 0.
     """
 
-    def __init__(self, linear: nn.Linear, compressor: WeightCompressor, original: str = "shared") -> None:
+    def __init__(self, linear: nn.Linear, compressor: WeightCompressor, original: str = "shared",
+                 iterative: bool = False) -> None:
         super().__init__()
         _check_original(original)
         self.in_features, self.out_features = linear.in_features, linear.out_features
@@ -63,7 +66,8 @@ class VanishingLinear(Vanishing):
             self.original_bias = (
                 None if linear.bias is None else nn.Parameter(linear.bias.detach().clone(), requires_grad=trained)
             )
-        self.level = compressor.final_level
+        self.iterative_state = compressor.iterative_state(linear.weight) if iterative else None
+        self.level = compressor.final_level if self.iterative_state is None else 0.0
         self._init_blend()
         # Cached compression state (a pruning mask) for masks refreshed every k > 1 steps or frozen.
         self.register_buffer("cached_state", None)
@@ -82,13 +86,22 @@ class VanishingLinear(Vanishing):
             self.cached_key = key.to(self.cached_key.device)
         return self.cached_state
 
+    def set_level(self, level: float) -> None:
+        if self.iterative_state is not None:
+            self.iterative_state.advance(self.weight.detach(), level)
+        self.level = float(level)
+
     def compressed_weight(self) -> Tensor:
         """C(W) with the compressor's training gradient."""
+        if self.iterative_state is not None:
+            return self.iterative_state.apply(self.weight)
         return self.compressor.forward_weight(self.weight, self._state(), self.level)
 
     @torch.no_grad()
     def exported_weight(self) -> Tensor:
         """C(W) exactly, without gradient: what the exported model holds."""
+        if self.iterative_state is not None:
+            return self.iterative_state.apply(self.weight.detach())
         return self.compressor.values(self.weight.detach(), self._state(), self.level)
 
     def _original_branch(self) -> tuple[Tensor, Tensor | None]:

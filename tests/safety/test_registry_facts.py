@@ -40,6 +40,19 @@ def test_schema_compressors_are_the_registry():
     assert grid.LOWRANK_DEFAULT_RANK == LowRank().rank
 
 
+def test_schema_compressor_choices_are_the_compressors():
+    from vcon.compressors import binary, lowrank, prune, quantized
+
+    branches = {branch["if"]["properties"]["name"]["const"]: branch["then"]["properties"]
+                for branch in SCHEMA["$defs"]["compressor"]["allOf"]}
+    choices = {("prune", "gradient"): prune.GRADIENTS, ("prune", "ties"): prune.TIES,
+               ("binary", "scale"): binary.SCALES, ("binary", "sign_zero"): binary.SIGN_ZEROS,
+               ("binary", "quantized_share"): quantized.SHARE_MODES, ("quant", "quantized_share"): quantized.SHARE_MODES,
+               ("lowrank", "bias"): lowrank.BIASES}
+    for (name, key), values in choices.items():
+        assert tuple(branches[name][key]["enum"]) == values, (name, key)
+
+
 def test_grid_names_are_the_registries():
     assert sorted(grid.DATASETS) == list_datasets()
     assert list(grid.REGISTERED_MODELS) == list_models()

@@ -44,7 +44,8 @@ def test_overrides_are_yaml_values(tmp_path):
     path.write_text("model: vit-digits\nlr: 0.1\n")
     config, _ = load_config(path, ["lr=3e-4", "compressor={name: binary}", "q=2ep"])
     assert config.lr == 3e-4 and config.q == "2ep"
-    assert config.compressor == {"name": "binary", "shares": [0.5, 0.75, 0.875], "scale": "layer"}
+    assert config.compressor == {"name": "binary", "shares": [0.5, 0.75, 0.875], "quantized_share": "frozen",
+                                 "scale": "layer", "sign_zero": "plus"}
     with pytest.raises(ConfigError, match="--set expects key=value"):
         parse_override("lr")
 
