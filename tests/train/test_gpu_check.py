@@ -13,10 +13,18 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu-check"
 
 @pytest.fixture(scope="module")
 def gpu_check():
+    """The script as a module; the data set and model it registers are removed again afterwards."""
+    from vcon.data.registry import DATASETS
+    from vcon.models.registry import _BUILDERS
+
+    before = (set(DATASETS), set(_BUILDERS))
     loader = SourceFileLoader("gpu_check", str(SCRIPT))
     module = importlib.util.module_from_spec(importlib.util.spec_from_loader("gpu_check", loader))
     loader.exec_module(module)
-    return module
+    yield module
+    for registry, names in zip((DATASETS, _BUILDERS), before):
+        for name in set(registry) - names:
+            del registry[name]
 
 
 def test_is_an_executable_python_script():
