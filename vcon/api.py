@@ -29,7 +29,8 @@ def compress(
     spec: e.g. {"name": "prune", "sparsity": 0.9, "granularity": "layer"}.
     layers: glob patterns of module names; None picks every linear inside the transformer blocks.
     original: "shared" | "frozen" | "copy" (see `VanishingLinear`).
-    iterative: allocate for the gradual baseline (low rank starts at its larger first rank).
+    iterative: set up for the gradual baseline (low rank starts at its larger first rank; a
+    quantizer with `quantized_share: frozen` keeps INQ's frozen shares).
     beta starts at 1 (the original model); call `set_beta`.
     """
     compressor = from_spec(spec)
@@ -38,7 +39,7 @@ def compress(
         compressor.check_layer(name, linear.weight)
     for name, linear in chosen.items():
         if isinstance(compressor, WeightCompressor):
-            layer: nn.Module = VanishingLinear(linear, compressor, original)
+            layer: nn.Module = VanishingLinear(linear, compressor, original, iterative=iterative)
         elif isinstance(compressor, FactorCompressor):
             shape = tuple(linear.weight.shape)
             first = compressor.first_rank(shape) if iterative else None

@@ -49,12 +49,13 @@ def export_layer(layer: nn.Module) -> nn.Module:
             out.bias.copy_(layer.bias)
     elif isinstance(layer, VanishingLowRank):
         factor_b, factor_a = layer.factors()
+        bias = layer.compressed_bias
         out = LowRankLinear(layer.in_features, layer.out_features, factor_a.shape[0],
-                            layer.factor_bias is not None, layer.compressor.to_spec())
+                            bias is not None, layer.compressor.to_spec())
         out.first.weight.copy_(factor_a)
         out.second.weight.copy_(factor_b)
-        if layer.factor_bias is not None:
-            out.second.bias.copy_(layer.factor_bias)
+        if bias is not None:
+            out.second.bias.copy_(bias)
     elif isinstance(layer, VanishingBlock):
         out = copy.deepcopy(layer.compressed_block)
     else:

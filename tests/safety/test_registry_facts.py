@@ -23,6 +23,14 @@ def test_schema_training_keys_are_the_trainers():
     assert set(SCHEMA["$defs"]["training"]["properties"]) == set(FIELDS) - set(grid.IDENTITY_KEYS)
 
 
+def test_schema_training_choices_are_the_trainers():
+    from vcon.data.recipes import IMAGE_RECIPES
+
+    properties = SCHEMA["$defs"]["training"]["properties"]
+    assert tuple(properties["image_recipe"]["enum"]) == IMAGE_RECIPES
+    assert properties["bf16"]["enum"] == [False, "auto", True]
+
+
 def test_schema_compressors_are_the_registry():
     spec = SCHEMA["$defs"]["compressor"]
     assert spec["properties"]["name"]["enum"] == list_compressors()
@@ -30,6 +38,19 @@ def test_schema_compressors_are_the_registry():
                for branch in spec["allOf"]}
     assert options == {name: {f.name for f in dataclasses.fields(cls)} for name, cls in COMPRESSORS.items()}
     assert grid.LOWRANK_DEFAULT_RANK == LowRank().rank
+
+
+def test_schema_compressor_choices_are_the_compressors():
+    from vcon.compressors import binary, lowrank, prune, quantized
+
+    branches = {branch["if"]["properties"]["name"]["const"]: branch["then"]["properties"]
+                for branch in SCHEMA["$defs"]["compressor"]["allOf"]}
+    choices = {("prune", "gradient"): prune.GRADIENTS, ("prune", "ties"): prune.TIES,
+               ("binary", "scale"): binary.SCALES, ("binary", "sign_zero"): binary.SIGN_ZEROS,
+               ("binary", "quantized_share"): quantized.SHARE_MODES, ("quant", "quantized_share"): quantized.SHARE_MODES,
+               ("lowrank", "bias"): lowrank.BIASES}
+    for (name, key), values in choices.items():
+        assert tuple(branches[name][key]["enum"]) == values, (name, key)
 
 
 def test_grid_names_are_the_registries():

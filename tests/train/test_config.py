@@ -25,6 +25,7 @@ def test_defaults_are_a_valid_dense_cell():
     ({"seed": True}, r"seed must be an integer, got True"),
     ({"bf16": "yes"}, r"bf16 must be auto, true or false"),
     ({"compile": "yes"}, r"compile must be true or false, got 'yes'"),
+    ({"image_recipe": "autors"}, r"image_recipe must be one of authors, standard, got 'autors' \(did you mean 'authors'\?\)"),
 ])
 def test_bad_values_name_key_value_and_what_is_allowed(raw, message):
     with pytest.raises(ConfigError, match=message):
@@ -43,7 +44,8 @@ def test_overrides_are_yaml_values(tmp_path):
     path.write_text("model: vit-digits\nlr: 0.1\n")
     config, _ = load_config(path, ["lr=3e-4", "compressor={name: binary}", "q=2ep"])
     assert config.lr == 3e-4 and config.q == "2ep"
-    assert config.compressor == {"name": "binary", "shares": [0.5, 0.75, 0.875], "scale": "layer"}
+    assert config.compressor == {"name": "binary", "shares": [0.5, 0.75, 0.875], "quantized_share": "frozen",
+                                 "scale": "layer", "sign_zero": "plus"}
     with pytest.raises(ConfigError, match="--set expects key=value"):
         parse_override("lr")
 
@@ -57,3 +59,12 @@ def test_epochs_resolve_to_steps():
 def test_help_lists_every_key_with_default():
     text = describe_keys()
     assert "epochs" in text and "(default: 10)" in text and "schedule" in text
+
+
+def test_precision_is_fp32_unless_asked():
+    from vcon.train.loop import bf16_enabled
+
+    assert from_dict({}).bf16 is False
+    assert [bf16_enabled(from_dict({}).bf16, device) for device in ("cuda", "cpu")] == [False, False]
+    assert [bf16_enabled("auto", device) for device in ("cuda", "cpu")] == [True, False]
+    assert [bf16_enabled(True, device) for device in ("cuda", "cpu")] == [True, True]

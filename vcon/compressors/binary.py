@@ -12,29 +12,41 @@ from vcon.compressors.registry import register_compressor
 from vcon.compressors.base import SpecError
 
 SCALES = ("layer", "row")
+SIGN_ZEROS = ("plus", "zero")
 
 
 @register_compressor
 @dataclass(frozen=True)
 class Binary(QuantizedWeights):
-    """w_b = sign(w) * mean(|w|), with sign(0) = +1 so every weight takes one of exactly two values
-    per scale group. scale: one mean per layer (the authors) or per output row."""
+    """w_b = sign(w) * mean(|w|). scale: one mean per layer (the authors) or per output row.
+    sign_zero: "plus" (sign(0) = +1, so every weight takes one of exactly two values per scale
+    group) or "zero" (the authors' torch.sign: a weight of exactly 0 stays 0)."""
 
     name = "binary"
     scale: str = "layer"
+    sign_zero: str = "plus"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.scale not in SCALES:
             raise SpecError(f"binary: unknown scale {self.scale!r}; valid: {', '.join(SCALES)}")
+        if self.sign_zero not in SIGN_ZEROS:
+            raise SpecError(f"binary: unknown sign_zero {self.sign_zero!r}; valid: {', '.join(SIGN_ZEROS)}")
 
-    def quantize(self, weight: Tensor) -> Tensor:
+    def scale_of(self, weight: Tensor) -> Tensor:
         if self.scale == "row":
-            scale = weight.abs().mean(dim=1, keepdim=True)
-        else:
-            scale = weight.abs().mean()
+            return weight.abs().mean(dim=1, keepdim=True)
+        return weight.abs().mean().reshape(1, 1)
+
+    def quantize_at(self, weight: Tensor, scale: Tensor) -> Tensor:
+        if self.sign_zero == "zero":
+            return torch.sign(weight) * scale
         return torch.where(weight >= 0, scale, -scale)
 
     def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
-        """Packed sign bits (ceil(n / 8) bytes) plus the fp32 scale(s)."""
-        return packing.encode_signs(compressed, per_row=self.scale == "row")
+        """Packed sign bits (ceil(n / 8) bytes) plus the fp32 scale(s); with zeros (sign_zero:
+        zero), 2-bit codes plus row scales."""
+        form, parts = packing.encode_signs(compressed, per_row=self.scale == "row")
+        if form == "dense" and self.sign_zero == "zero":
+            return packing.encode_codes(compressed, 2)
+        return form, parts

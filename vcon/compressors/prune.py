@@ -15,6 +15,7 @@ from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, lar
 from vcon.compressors.registry import register_compressor
 
 GRADIENTS = ("straight_through", "masked")
+TIES = ("exact", "keep")
 _N_M = re.compile(r"^(\d+):(\d+)$")
 
 
@@ -26,7 +27,9 @@ class Prune(WeightCompressor):
     granularity: "layer" zeroes round(s * numel) weights of the whole matrix; "row" zeroes
     round(s * in_features) weights of each output row; "N:M" keeps the N largest of every M
     consecutive weights along a row (sparsity is then 1 - N/M and need not be given).
-    Ties: among weights of equal |w| the one with the lower index is pruned first.
+    ties: "exact" (among weights of equal |w| the one with the lower index is pruned first, so
+    exactly the stated count is pruned) or "keep" (the authors' rule: keep every weight with |w| >=
+    the threshold the kept count gives, so a tie there keeps extra weights).
     update_every: recompute the mask from the latent weights every k steps (1: every step, as the
     authors do; 0: freeze the mask computed when the layer is compressed).
     gradient: "straight_through" (pruned latent weights keep their gradient and can come back) or
@@ -40,6 +43,7 @@ class Prune(WeightCompressor):
     update_every: int = 1
     gradient: str = "straight_through"
     ramp_every: int = 1
+    ties: str = "exact"
 
     def __post_init__(self) -> None:
         match = _N_M.match(self.granularity)
@@ -68,6 +72,8 @@ class Prune(WeightCompressor):
             raise SpecError(f"prune: unknown gradient {self.gradient!r}; valid: {', '.join(GRADIENTS)}")
         if not isinstance(self.ramp_every, int) or self.ramp_every < 1:
             raise SpecError(f"prune: ramp_every must be an integer >= 1, got {self.ramp_every!r}")
+        if self.ties not in TIES:
+            raise SpecError(f"prune: unknown ties {self.ties!r}; valid: {', '.join(TIES)}")
 
     @property
     def refresh_every(self) -> int:  # type: ignore[override]
@@ -99,7 +105,13 @@ class Prune(WeightCompressor):
     def state(self, weight: Tensor, level: float) -> Tensor:
         """The keep-mask (True = kept) at sparsity `level`."""
         groups, k = self._groups(weight.detach(), level)
-        return largest_mask(groups.abs(), k).view_as(weight)
+        return self._kept(groups.abs(), k).view_as(weight)
+
+    def _kept(self, magnitude: Tensor, k: int) -> Tensor:
+        """True on the entries of each row that survive pruning k of them."""
+        if self.ties == "exact" or k <= 0 or k >= magnitude.shape[1]:
+            return largest_mask(magnitude, k)
+        return magnitude >= magnitude.kthvalue(k + 1, dim=1, keepdim=True).values
 
     def values(self, weight: Tensor, state: Tensor | None, level: float) -> Tensor:
         if state is None:
@@ -123,6 +135,8 @@ class Prune(WeightCompressor):
         if k >= groups.shape[1]:
             return torch.zeros_like(weight)
         magnitude = groups.abs()
+        if self.ties == "keep":
+            return torch.where(self._kept(magnitude, k), groups, 0.0).view_as(weight)
         threshold, tied = kth_smallest(magnitude, k)
         if tied:
             return torch.where(largest_mask(magnitude, k), groups, 0.0).view_as(weight)

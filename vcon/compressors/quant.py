@@ -30,12 +30,11 @@ class Quant(QuantizedWeights):
     def levels(self) -> int:
         return 2 ** (self.bits - 1) - 1
 
-    def row_scale(self, weight: Tensor) -> Tensor:
+    def scale_of(self, weight: Tensor) -> Tensor:
         scale = weight.abs().amax(dim=1, keepdim=True) / self.levels
         return torch.where(scale > 0, scale, torch.ones_like(scale))
 
-    def quantize(self, weight: Tensor) -> Tensor:
-        scale = self.row_scale(weight)
+    def quantize_at(self, weight: Tensor, scale: Tensor) -> Tensor:
         return torch.clamp(torch.round(weight / scale), -self.levels, self.levels) * scale
 
     def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from torch.utils.data import Dataset
 
+from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, check_recipe
+
 
 @dataclass(frozen=True)
 class DatasetOptions:
@@ -21,6 +23,7 @@ class DatasetOptions:
     max_length: token budget of text inputs, [CLS] and [SEP] included.
     train_size: train on this many examples, stratified by class and drawn under `seed`; None
         means the whole training split.
+    image_recipe: how CIFAR and ImageNet images are prepared (`vcon.data.recipes`).
     tokenizer: a Hugging Face tokenizer, needed by the datasets without a vocabulary of their own.
     """
 
@@ -31,6 +34,10 @@ class DatasetOptions:
     max_length: int = 128
     tokenizer: Any = None
     train_size: int | None = None
+    image_recipe: str = DEFAULT_IMAGE_RECIPE
+
+    def __post_init__(self) -> None:
+        check_recipe(self.image_recipe)
 
 
 @dataclass

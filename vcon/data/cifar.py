@@ -1,8 +1,9 @@
 """`cifar10`, `cifar100`: torchvision's CIFAR readers over the python-pickle release.
 
-Preprocessing: resize to `image_size` (default 224); on train, RandAugment and MixUp (alpha 1.0,
-as `train_batch_transform`) when `augment`; per-dataset normalization. Validation and test are
-the two halves of the official test split (fixed generator, seed 42).
+Preprocessing (`vcon.data.recipes`): the `image_recipe` at `image_size` (default 224); on train,
+RandAugment and MixUp (alpha 1.0, as `train_batch_transform`) when `augment`; the authors'
+per-dataset normalization. Validation and test are the two halves of the official test split
+(fixed generator, seed 42).
 The files come from `data_root`, `VCON_CIFAR_ROOT` or `VCON_DATA_ROOT`: the directory holding
 `cifar-10-batches-py/` or `cifar-100-python/` (as torchvision extracts them), or its `cifar/`.
 """
@@ -12,13 +13,13 @@ from dataclasses import dataclass
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
 from vcon.data.mixup import MixUp
+from vcon.data.recipes import MIXUP_ALPHA, authors_transforms, mixes_batches
 from vcon.data.registry import register_dataset
 from vcon.data.roots import find_data
 from vcon.data.splits import halves
 
 ENV_VAR = "VCON_CIFAR_ROOT"
 DEFAULT_IMAGE_SIZE = 224
-MIXUP_ALPHA = 1.0
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,17 @@ class Cifar:
 CIFARS = {
     "cifar10": Cifar("CIFAR10", "cifar-10-batches-py",
                      tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"), 10,
-                     (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616),
+                     (0.49139968, 0.48215827, 0.44653124), (0.24703233, 0.24348505, 0.26158768),
                      "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
     "cifar100": Cifar("CIFAR100", "cifar-100-python", ("train", "test", "meta"), 100,
-                      (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762),
+                      (0.5074, 0.4867, 0.4411), (0.2011, 0.1987, 0.2025),
                       "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"),
 }
 
 
-def transforms(spec: Cifar, size: int, train: bool):  # -> torchvision transform
+def transforms(spec: Cifar, size: int, train: bool, recipe: str):  # -> torchvision transform
+    if recipe == "authors":
+        return authors_transforms(spec.mean, spec.std, size, train)
     from torchvision import transforms as T
 
     steps = [T.Resize(size)]
@@ -63,11 +66,13 @@ def build_cifar(name: str, options: DatasetOptions) -> DatasetBundle:
 
     reader = getattr(datasets, spec.reader)
     size = options.image_size or DEFAULT_IMAGE_SIZE
-    train = reader(str(root), train=True, download=False, transform=transforms(spec, size, options.augment))
-    val, test = halves(reader(str(root), train=False, download=False, transform=transforms(spec, size, False)))
+    recipe = options.image_recipe
+    train = reader(str(root), train=True, download=False, transform=transforms(spec, size, options.augment, recipe))
+    val, test = halves(reader(str(root), train=False, download=False, transform=transforms(spec, size, False, recipe)))
+    mixup = options.augment and mixes_batches("cifar", recipe)
     return DatasetBundle(train, val, test, num_classes=spec.num_classes, task="image", metric="accuracy",
                          input_spec={"channels": 3, "image_size": size},
-                         train_batch_transform=MixUp(spec.num_classes, MIXUP_ALPHA) if options.augment else None)
+                         train_batch_transform=MixUp(spec.num_classes, MIXUP_ALPHA) if mixup else None)
 
 
 @register_dataset("cifar10")

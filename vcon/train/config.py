@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, IMAGE_RECIPES
+
 METHODS = ("posthoc", "iterative", "vcon")
 SCHEDULES = ("linear", "cosine", "exponential", "step")
 ORIGINALS = ("shared", "frozen", "copy")
@@ -53,14 +55,18 @@ class CellConfig:
     grad_clip: float | None = _doc("clip the gradient norm to this value; null = no clipping", None)
     seed: int = _doc("seed of the model init, the data order and augmentation", 0)
     device: str = _doc("auto (CUDA when present) | cpu | cuda", "auto")
-    bf16: str | bool = _doc("bf16 autocast: auto (on CUDA only) | true (also on the CPU) | false", "auto")
+    bf16: str | bool = _doc("bf16 autocast: false (fp32, as the authors train) | auto (on CUDA only) | "
+                            "true (also on the CPU)", False)
     compile: bool = _doc("torch.compile the model for the training steps (evaluation runs it uncompiled)", False)
     workers: int = _doc("data-loader worker processes", 0)
     threads: int | None = _doc("CPU threads for torch; null = torch's default", None)
     data_root: str | None = _doc("root of downloaded data sets (else the VCON_*_ROOT environment variables)", None)
     image_size: int | None = _doc("image side the data set is resized to; null = the data set's default", None)
     max_length: int = _doc("token limit of text data sets", 128)
-    augment: bool = _doc("training augmentation of the data set (RandAugment/MixUp on CIFAR)", True)
+    augment: bool = _doc("training augmentation of the data set (RandAugment/MixUp on CIFAR and ImageNet)", True)
+    image_recipe: str = _doc("CIFAR/ImageNet preprocessing: authors (float tensor, squash-resize, RandAugment, "
+                             "MixUp) | standard (PIL-side CIFAR; ImageNet crops and flips, no MixUp)",
+                             DEFAULT_IMAGE_RECIPE)
     tensorboard: bool = _doc("write TensorBoard events into DIR/tensorboard", True)
     checkpoint_steps: int | None = _doc("save DIR/checkpoint/resume.pt every this many optimizer steps; null = off", None)
     checkpoint_minutes: float | None = _doc("save DIR/checkpoint/resume.pt every this many minutes; null = off", 10.0)
@@ -163,13 +169,14 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
             raise ConfigError(f"{source}: unknown key {key!r}{_suggest(key)}; valid keys: {', '.join(FIELDS)}")
     values = {name: f.default for name, f in FIELDS.items()}
     values.update(raw)
-    for key in ("model", "dataset", "init", "method", "schedule", "original", "device"):
+    for key in ("model", "dataset", "init", "method", "schedule", "original", "device", "image_recipe"):
         if not isinstance(values[key], str) or not values[key]:
             raise ConfigError(f"{source}: {key} must be a non-empty string, got {values[key]!r}")
     _choice(values, "method", METHODS, source)
     _choice(values, "schedule", SCHEDULES, source)
     _choice(values, "original", ORIGINALS, source)
     _choice(values, "device", DEVICES, source)
+    _choice(values, "image_recipe", IMAGE_RECIPES, source)
     if values["bf16"] not in ("auto", True, False):
         raise ConfigError(f"{source}: bf16 must be auto, true or false, got {values['bf16']!r}")
     if not isinstance(values["compile"], bool):

@@ -50,8 +50,13 @@ def loss_fn(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.float(), target)
 
 
+def bf16_enabled(setting: str | bool, device_type: str) -> bool:
+    """Whether the `bf16` key turns autocast on for this device: true, or auto on CUDA."""
+    return setting is True or (setting == "auto" and device_type == "cuda")
+
+
 def autocast(cell: Cell):
-    enabled = cell.config.bf16 is True or (cell.config.bf16 == "auto" and cell.device.type == "cuda")
+    enabled = bf16_enabled(cell.config.bf16, cell.device.type)
     return torch.autocast(device_type=cell.device.type, dtype=torch.bfloat16, enabled=enabled)
 
 

@@ -129,7 +129,7 @@ def build_cell(config: CellConfig, world: World = World()) -> Cell:
     tokenizer = load_tokenizer(config.model, model_init)
     options = DatasetOptions(root=config.data_root, seed=config.seed, image_size=config.image_size,
                              augment=config.augment, max_length=config.max_length, tokenizer=tokenizer,
-                             train_size=config.train_size)
+                             train_size=config.train_size, image_recipe=config.image_recipe)
     data = build_dataset(config.dataset, options)
     model = build_model(config.model, data.num_classes, data.input_spec, model_init)
     dense_reference = _load_dense(model, dense_dir, config, data.num_classes) if dense_dir is not None else None
