@@ -88,7 +88,7 @@ CELL_DEFAULTS: dict[str, Any] = {
     "grad_clip": None,
     "seed": 0,
     "device": "auto",
-    "bf16": "auto",
+    "bf16": False,
     "workers": 0,
     "data_root": None,
 }
