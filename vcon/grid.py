@@ -9,6 +9,7 @@ seed) is spelled as canonical strings and fixes its run directory:
     results/runs/{model}/{dataset}/{compressor}/posthoc/q0/seed{seed}
     results/runs/{model}/{dataset}/{compressor}/iterative/t{T}/seed{seed}
     results/runs/{model}/{dataset}/{compressor}/vcon/q{Q}-{schedule}/seed{seed}
+    results/runs/{model}/{dataset}/finetuned/{compressor}/.../seed{seed}  (cells of the second start)
 
 Everything else (epochs, lr, init, ...) lives in the cell's config dict (keys of docs/interfaces.md),
 so changing it reruns the cell in place. Run ids (the path below results/runs) never depend on how a
@@ -31,6 +32,10 @@ METHODS = ("posthoc", "iterative", "vcon")
 # Dense runs: the source-task pretraining, the dense fine-tuning, and dense training from scratch.
 PRETRAIN, DENSE, DENSE_SCRATCH = "pretrain", "dense", "dense-scratch"
 DENSE_METHODS = (PRETRAIN, DENSE, DENSE_SCRATCH)
+# Where compression cells start: the pretrained model with a new head (the pretraining, else
+# training.init: the authors' demo), or the dense run fine-tuned on the task (their research script).
+PRETRAINED, FINETUNED = "pretrained", "finetuned"
+STARTS = (PRETRAINED, FINETUNED)
 SHAPES = ("linear", "cosine", "exponential", "step")
 RUNS_ROOT = "results/runs"
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -155,13 +160,15 @@ class Cell:
     seed: str
     config: dict[str, Any] = field(compare=False, hash=False, repr=False)
     resources: dict[str, Any] = field(compare=False, hash=False, repr=False)
-    init_run: str | None = field(default=None, compare=False, hash=False)  # run id of the dense init
+    init_run: str | None = field(default=None, compare=False, hash=False)  # run id of the run it starts from
+    start: str = PRETRAINED  # of a compression cell (dense runs: PRETRAINED)
 
     @property
     def run_id(self) -> str:
         if self.method in DENSE_METHODS:
             return f"{self.model}/{self.dataset}/{self.method}/seed{self.seed}"
-        return f"{self.model}/{self.dataset}/{self.compressor}/{self.method}/{self.variant}/seed{self.seed}"
+        start = f"{FINETUNED}/" if self.start == FINETUNED else ""
+        return f"{self.model}/{self.dataset}/{start}{self.compressor}/{self.method}/{self.variant}/seed{self.seed}"
 
     def run_dir(self, root: str = RUNS_ROOT) -> str:
         return f"{root}/{self.run_id}"
@@ -184,6 +191,7 @@ class Cell:
             "run": self.run_id,
             "model": self.model,
             "dataset": self.dataset,
+            "start": "" if self.method in DENSE_METHODS else self.start,
             "compressor": self.compressor,
             "method": self.method,
             "q": self.q,
@@ -257,6 +265,18 @@ def _resources(*layers: Any, where: str) -> dict[str, Any]:
     return merged
 
 
+def _starts(value: Any, label: str) -> list[str]:
+    """The starting points of a model's compression cells (default: the pretrained model)."""
+    if value is None:
+        return [PRETRAINED]
+    starts = _unique(value, f"starts of {label}")
+    for start in starts:
+        if start not in STARTS:
+            raise GridError(f"models.{label}: unknown start {start!r}{_suggest(str(start), STARTS)}; "
+                            f"allowed: {', '.join(STARTS)}")
+    return starts
+
+
 def _pretrain(config: Mapping[str, Any], label: str, entry: Mapping[str, Any]) -> dict[str, Any] | None:
     """A model's pretraining on a source task: dataset, seed and merged training/resources."""
     if entry.get("pretrain") is None:
@@ -300,6 +320,7 @@ def _experiments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "registry_model": entry.get("model", label),
                 "pretrain": pretrain,
                 "compressors": entry.get("compressors"),  # labels of the top-level `compressors`; None: all
+                "starts": _starts(entry.get("starts", config.get("starts")), label),
                 "training": _training(config.get("training"), entry.get("training"), spec.get("training"), where=where),
                 "dense_training": _training(dense.get("training"), entry.get("dense_training"),
                                             spec.get("dense_training"), where=where),
@@ -457,23 +478,19 @@ def _check_experiment(exp: Mapping[str, Any], methods: list[str], q_values: list
 
 @dataclass(frozen=True)
 class DenseRuns:
-    """`dense: true|false` or `dense: {run, init_from, scratch, training}`: the dense fine-tuning runs,
-    whether compression cells start from them, and dense runs from scratch (what pretraining is worth)."""
+    """`dense: true|false` or `dense: {run, scratch, training}`: the dense fine-tuning runs (the
+    uncompressed reference, and the `finetuned` start), and dense runs from scratch (what the
+    pretrained start is worth)."""
 
     run: bool
-    init_from: bool
     scratch: bool
 
     @classmethod
     def parse(cls, value: Any) -> DenseRuns:
         if value is None or isinstance(value, bool):
-            return cls(bool(value), bool(value), False)
+            return cls(bool(value), False)
         spec = _mapping(value, "dense")
-        run = bool(spec.get("run", True))
-        init_from = bool(spec.get("init_from", run))
-        if init_from and not run:
-            raise GridError("dense.init_from needs dense.run: compression cells cannot start from runs never made")
-        return cls(run, init_from, bool(spec.get("scratch", False)))
+        return cls(bool(spec.get("run", True)), bool(spec.get("scratch", False)))
 
 
 def _cell_config(base: Mapping[str, Any], **identity: Any) -> dict[str, Any]:
@@ -548,6 +565,9 @@ def expand(config: Mapping[str, Any]) -> Grid:
         _check_experiment(exp, methods, q_values, iterative_t, ablation, own)
         start = _pretrain_cell(exp, pretrained, cells)
         start_init = {"init": start.run_dir()} if start else {}
+        if FINETUNED in exp["starts"] and not dense_runs.run:
+            raise GridError(f"models.{model}: start {FINETUNED!r} begins from the dense runs, but `dense` makes none; "
+                            f"allowed: dense: true (or dense.run: true), or the start {PRETRAINED!r} alone")
         if dense_runs.scratch and not start and exp["training"].get("init", "scratch") == "scratch":
             raise GridError(f"{exp['where']}: dense.scratch compares against a pretrained start, but this experiment "
                             f"starts from scratch already; allowed: a pretrain stage or training.init, or no dense.scratch")
@@ -563,20 +583,21 @@ def expand(config: Mapping[str, Any]) -> Grid:
                 cells.append(Cell(model, dataset, "none", DENSE_SCRATCH, "", seed,
                                   config=_cell_config({**dense_config, "init": "scratch"}, **common),
                                   resources=exp["resources"]))
-            init, init_run = start_init, start.run_id if start else None
-            if dense_runs.init_from:
-                init, init_run = {"init": dense.run_dir()}, dense.run_id
-            for label, spec in own.items():
-                pairs = [(q, schedule) for q in q_values]
-                if (ablation["compressors"] is None or label in ablation["compressors"]) and (
-                        ablation["models"] is None or model in ablation["models"]):
-                    pairs += [(q, shape) for q in ablation["q"] for shape in ablation["schedules"]
-                              if (q, shape) not in pairs]
-                for method, variant, identity in _variants(methods, iterative_t, pairs):
-                    cell_config = _cell_config(exp["training"], **common, **init, compressor=spec, method=method,
-                                               **identity)
-                    cells.append(Cell(model, dataset, label, method, variant, seed, config=cell_config,
-                                      resources=exp["resources"], init_run=init_run))
+            origins = {PRETRAINED: (start_init, start.run_id if start else None),
+                       FINETUNED: ({"init": dense.run_dir()}, dense.run_id)}
+            for start_name in exp["starts"]:
+                init, init_run = origins[start_name]
+                for label, spec in own.items():
+                    pairs = [(q, schedule) for q in q_values]
+                    if (ablation["compressors"] is None or label in ablation["compressors"]) and (
+                            ablation["models"] is None or model in ablation["models"]):
+                        pairs += [(q, shape) for q in ablation["q"] for shape in ablation["schedules"]
+                                  if (q, shape) not in pairs]
+                    for method, variant, identity in _variants(methods, iterative_t, pairs):
+                        cell_config = _cell_config(exp["training"], **common, **init, compressor=spec, method=method,
+                                                   **identity)
+                        cells.append(Cell(model, dataset, label, method, variant, seed, config=cell_config,
+                                          resources=exp["resources"], init_run=init_run, start=start_name))
     if all(cell.method == PRETRAIN for cell in cells):
         empty = [key for key in ("models", "seeds", "compressors", "methods") if not config.get(key)]
         raise GridError(f"the grid expands to zero cells (empty: {', '.join(empty) or 'datasets of every model'}); "

@@ -236,8 +236,11 @@ WORKFLOW_CASES = [
      ["models.vit-digits.compressors: 'prune9' is not a label of `compressors` (did you mean 'prune90'?)",
       "allowed: prune90, binary"]),
     ("resources-key", _set("resources.gpus", 1), ["resources.gpus: unknown key 'gpus' (did you mean 'gpu'?)"]),
-    ("dense-type", _set("dense", {"run": True, "init_from": "yes"}),
-     ["dense.init_from = 'yes' is not allowed; allowed: true or false"]),
+    ("dense-type", _set("dense", {"run": True, "scratch": "yes"}),
+     ["dense.scratch = 'yes' is not allowed; allowed: true or false"]),
+    ("start-unknown", _set("models.vit-digits.starts", ["pretrained", "fine-tuned"]),
+     ["models.vit-digits.starts.1 = 'fine-tuned' is not allowed; allowed: one of pretrained, finetuned "
+      "(did you mean 'finetuned'?)"]),
 ]
 
 

@@ -32,12 +32,28 @@ Q = 12 * STEPS_PER_EPOCH  # prune/quantize/lrd_vcon_epochs = 12 in the demo conf
 TOTAL = 60 * STEPS_PER_EPOCH
 
 
+DEMO_COMPRESSORS = ("none", "prune90", "binary", "lowrank16")  # the demo's; the grid adds per-row and 2:4 pruning
+
+
 @pytest.fixture(scope="module")
 def cells():
-    """The trainer's configs of the paper's ViT-T/CIFAR-10 cells, by run id."""
+    """The trainer's configs of the paper's ViT-T/CIFAR-10 cells of the demo's start and compressors, by run id."""
     found = {run: cell for run, cell in grid.load(PAPER).cells.items()
-             if cell.model == "vit-tiny" and cell.dataset == "cifar10"}
+             if cell.model == "vit-tiny" and cell.dataset == "cifar10" and cell.start == grid.PRETRAINED
+             and cell.compressor in DEMO_COMPRESSORS}
     return {run: from_dict(cell.config, f"{PAPER}: {run}") for run, cell in found.items()}
+
+
+def test_the_research_script_start_and_the_granularities_are_in_the_grid():
+    """147ff53:vit_training.py starts compression from the dense model fine-tuned on the task; the
+    authors' Pruner also prunes per neuron (row) and per group (N:M)."""
+    tiny = [cell for cell in grid.load(PAPER).cells.values() if cell.model == "vit-tiny"]
+    finetuned = [cell for cell in tiny if cell.start == grid.FINETUNED]
+    assert finetuned and all(cell.config["init"] == f"results/runs/vit-tiny/cifar10/dense/seed{cell.seed}"
+                             for cell in finetuned)
+    granularities = {cell.config["compressor"]["granularity"] for cell in tiny
+                     if cell.config["compressor"] and cell.config["compressor"]["name"] == "prune"}
+    assert granularities == {"layer", "row", "2:4"}
 
 
 def test_every_cell_has_the_authors_training_values(cells):

@@ -29,12 +29,17 @@ def test_default_counts():
 
 
 def test_paper_counts():
-    # 15 experiments (vit-tiny 1, vit-small 3, vit-base 3, bert-base 8) x 3 seeds = 45 dense;
-    # x 3 compressors: 135 post-shot, 135 iterative, 405 VCON (3 Q each) + 27 ablation
-    # (vit-tiny: 3 seeds x 3 compressors x 3 extra shapes at 12ep).
+    # 15 experiments (vit-tiny 1, vit-small 3, vit-base 3, bert-base 8) x 3 seeds = 45 dense.
+    # vit-tiny/cifar10, 2 starts x 3 seeds: 5 compressors x (post-shot, iterative, 3 Q) + 3 compressors x 3
+    # other shapes at 12ep = 34 -> 204. The other 14 experiments x 3 seeds x 3 compressors x 5 = 630.
     grid = load(CONFIGS / "paper.yaml")
-    assert grid.counts() == {"dense": 45, "posthoc": 135, "iterative": 135, "vcon": 432}
-    assert len(grid) == 747
+    assert grid.counts() == {"dense": 45, "posthoc": 30 + 126, "iterative": 30 + 126, "vcon": 144 + 378}
+    assert len(grid) == 879
+    tiny_cells = [c for c in grid.cells.values() if c.model == "vit-tiny" and c.method != "dense"]
+    assert {c.compressor for c in tiny_cells} == {"prune90", "prune90-row", "prune-2of4", "binary", "lowrank16"}
+    assert {c.start for c in tiny_cells} == {"pretrained", "finetuned"}
+    assert {c.compressor for c in grid.cells.values() if c.model == "vit-base"} == {"none", "prune90", "binary",
+                                                                                   "lowrank16"}
 
 
 def test_tiny_counts():
@@ -91,14 +96,31 @@ def test_one_pretraining_per_model_for_all_its_datasets():
         assert grid.cells[run].init_run == "vit-digits/glyphs/pretrain/seed3"
 
 
-def test_compression_cells_can_start_from_the_dense_fine_tuning():
+def test_compression_cells_can_also_start_from_the_dense_fine_tuning():
     config = tiny()
-    config["dense"] = {"run": True, "init_from": True}
+    config["models"]["vit-digits"]["starts"] = ["pretrained", "finetuned"]
     grid = expand(config)
-    cell = grid.cells["vit-digits/digits/binary/posthoc/q0/seed1"]
-    assert cell.config["init"] == "results/runs/vit-digits/digits/dense/seed1"
-    assert cell.init_run == "vit-digits/digits/dense/seed1"
-    assert grid.cells["vit-digits/digits/dense/seed1"].init_run == "vit-digits/glyphs/pretrain/seed0"
+    assert grid.counts() == {"pretrain": 1, "dense": 2, "dense-scratch": 2, "posthoc": 8, "iterative": 8, "vcon": 16}
+    first = grid.cells["vit-digits/digits/binary/posthoc/q0/seed1"]
+    second = grid.cells["vit-digits/digits/finetuned/binary/posthoc/q0/seed1"]
+    assert (first.start, second.start) == ("pretrained", "finetuned")
+    assert first.config["init"] == "results/runs/vit-digits/glyphs/pretrain/seed0"
+    assert second.config["init"] == "results/runs/vit-digits/digits/dense/seed1"
+    assert second.init_run == "vit-digits/digits/dense/seed1"
+    assert {k: v for k, v in first.config.items() if k != "init"} == \
+        {k: v for k, v in second.config.items() if k != "init"}
+    assert second.row()["start"] == "finetuned" and grid.cells["vit-digits/digits/dense/seed1"].row()["start"] == ""
+
+
+def test_finetuned_start_needs_dense_runs():
+    config = tiny()
+    config["starts"], config["dense"] = ["finetuned"], False
+    with pytest.raises(GridError, match="start 'finetuned' begins from the dense runs, but `dense` makes none"):
+        expand(config)
+    config["starts"] = ["fine-tuned"]
+    with pytest.raises(GridError, match="unknown start 'fine-tuned' \\(did you mean 'finetuned'\\?\\); allowed: "
+                                        "pretrained, finetuned"):
+        expand(config)
 
 
 def test_paper_dense_is_reference_not_init():
@@ -196,7 +218,7 @@ def test_dense_switch():
     assert "dense" not in grid.counts() and "dense-scratch" not in grid.counts()
     assert grid.cells["vit-digits/digits/binary/posthoc/q0/seed0"].config["init"] == \
         "results/runs/vit-digits/glyphs/pretrain/seed0"
-    config["dense"] = {"run": True, "init_from": False}
+    config["dense"] = {"run": True}
     grid = expand(config)
     assert grid.counts()["dense"] == 2 and "dense-scratch" not in grid.counts()
     assert grid.cells["vit-digits/digits/binary/posthoc/q0/seed0"].init_run == "vit-digits/glyphs/pretrain/seed0"

@@ -141,19 +141,25 @@ def test_ablation_table(results):
 
 
 def test_reference_table_only_with_the_reference_experiment(results):
-    aggregate(results, "10")
+    """Like for like: validation-half accuracy after the last epoch (val_final), VCON at Q = 12 epochs
+    whatever the headline Q, the sampling error of the authors' 5,000-image estimates."""
+    aggregate(results, "best")
     assert not (results / "tables" / "reference.md").exists()
     runs = collect.read_runs(results / "tables" / "runs.csv")
     runs["model"], runs["dataset"] = "vit-tiny", "cifar10"
-    accuracy = tables.accuracy_table(runs, {"default": "10"})
-    table = reference.reference_table(runs, accuracy)
+    runs["q"] = runs["q"].replace({"10": "12ep"})
+    table = reference.reference_table(runs)
     prune = table.iloc[0]
     assert (prune["paper_posthoc"], prune["paper_vcon"], prune["paper_gain"]) == (90.62, 94.52, 3.90)
+    assert prune["paper_posthoc_se"] == pytest.approx(100 * math.sqrt(0.9062 * 0.0938 / 5000))  # 0.41 points
+    # val_final is the last row's val_compressed: accuracy - 0.05 * (2 - 2) = the accuracy itself here
     assert prune["ours_label"] == "p90" and prune["ours_vcon"] == pytest.approx(82.0)
+    assert prune["ours_posthoc"] == pytest.approx(72.0) and prune["ours_gain"] == pytest.approx(11.0)
     assert table.iloc[1]["ours_label"] == ""  # no binary run: shown as not run
     assert table.iloc[-1]["paper_posthoc"] == 98.14 and table.iloc[-1]["ours_posthoc"] == pytest.approx(92.0)
     reference.write_reference(table, results)
-    assert "not run" in (results / "reference.md").read_text()
+    md = (results / "reference.md").read_text()
+    assert "not run" in md and "90.62 ± 0.41" in md and "82.00 ± 2.83 (n=2)" in md
 
 
 def test_intervals_against_fixed_numbers():

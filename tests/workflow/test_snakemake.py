@@ -45,11 +45,11 @@ def test_bad_config_is_rejected(change):
 
 @slow
 def test_paper_dry_run_lists_every_job(tmp_path):
-    # 747 cells (tests/workflow/test_grid.py) + aggregate + 4 figures + all; no data needed.
+    # 879 cells (tests/workflow/test_grid.py) + aggregate + 4 figures + all; no data needed.
     started = time.monotonic()
     result = snakemake(REPO, "-n", "--quiet", "rules", "--configfile", "configs/paper.yaml", "-d", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert job_counts(result.stdout + result.stderr) == {"train": 747, "aggregate": 1, **ALL_FIGURES, "all": 1}
+    assert job_counts(result.stdout + result.stderr) == {"train": 879, "aggregate": 1, **ALL_FIGURES, "all": 1}
     assert time.monotonic() - started < 60
 
 

@@ -25,7 +25,7 @@ import seaborn as sns  # noqa: E402
 from vcon.atomic import atomic_write  # noqa: E402
 from vcon.grid import DENSE  # noqa: E402
 from vcon.report.statistics import (  # noqa: E402
-    choose_vcon, excludes_zero, interval, paired_differences, q_order,
+    GROUP, choose_vcon, excludes_zero, interval, paired_differences, picked_q, q_order,
 )
 from vcon.schedules import BETA_SCHEDULES  # noqa: E402
 
@@ -61,14 +61,16 @@ def _empty(message: str) -> plt.Figure:
     return fig
 
 
-def _panels(frame: pd.DataFrame) -> list[tuple[str, str, list[str]]]:
-    """(model, dataset, its compressors) for each experiment with compressed runs."""
-    out = []
-    for (model, dataset), group in frame.groupby(["model", "dataset"], sort=False):
-        compressors = [c for c in dict.fromkeys(group["compressor"]) if c != "none"]
-        if compressors:
-            out.append((model, dataset, compressors))
-    return out
+def _panels(frame: pd.DataFrame) -> list[tuple[str, str, str, list[str]]]:
+    """(model, dataset, start, its compressors): one row of panels per experiment and start."""
+    compressed = frame[frame["compressor"] != "none"]
+    return [(model, dataset, start, list(dict.fromkeys(group["compressor"])))
+            for (model, dataset, start), group in compressed.groupby(GROUP[:3], sort=False)]
+
+
+def _title(model: str, dataset: str, start: str, compressor: str, starts: int) -> str:
+    where = f"{model} / {dataset}" + (f" (from {start})" if starts > 1 else "")
+    return f"{where}\n{compressor}"
 
 
 def _grid(rows: int, cols: int, width: float = 3.3, height: float = 2.7, **kwargs) -> tuple[plt.Figure, np.ndarray]:
@@ -104,12 +106,13 @@ def beta_ablation(runs: pd.DataFrame, stem: str | Path, schedule: str = "linear"
     if vcon.empty:
         return save(_empty("no VCON runs"), stem)
     panels = _panels(vcon)
-    fig, axes = _grid(len(panels), max(len(c) for _, _, c in panels))
-    for i, (model, dataset, compressors) in enumerate(panels):
+    starts = len({p[2] for p in panels})
+    fig, axes = _grid(len(panels), max(len(p[3]) for p in panels))
+    for i, (model, dataset, start, compressors) in enumerate(panels):
         exp = ok[(ok["model"] == model) & (ok["dataset"] == dataset)]
         for j, compressor in enumerate(compressors):
             ax = axes[i, j]
-            of = exp[exp["compressor"] == compressor]
+            of = exp[(exp["compressor"] == compressor) & (exp["start"] == start)]
             sweep = of[(of["method"] == "vcon") & (of["schedule"] == schedule)]
             order = q_order(runs, sweep["q"])
             x = np.arange(len(order))
@@ -127,7 +130,7 @@ def beta_ablation(runs: pd.DataFrame, stem: str | Path, schedule: str = "linear"
                     ax.axhline(ref.mean(), color=COLORS[method], linestyle=dash, linewidth=1.4,
                                label=f"{LABELS[method]}, mean")
             ax.set_xticks(x, order)
-            ax.set_title(f"{model} / {dataset}\n{compressor}")
+            ax.set_title(_title(model, dataset, start, compressor, starts))
             ax.set_xlabel("transition length Q")
             ax.set_ylabel(_metric_label(of, "test") if j == 0 else "")
         _hide_unused(axes, i, len(compressors))
@@ -158,15 +161,14 @@ def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Pat
         return save(_empty("no history of compressed runs"), stem)
     choice = choose_vcon(compressed, headline, schedule)
     panels = _panels(compressed)
-    fig, axes = _grid(len(panels), max(len(c) for _, _, c in panels), width=3.8, height=2.9)
-    for i, (model, dataset, compressors) in enumerate(panels):
+    starts = len({p[2] for p in panels})
+    fig, axes = _grid(len(panels), max(len(p[3]) for p in panels), width=3.8, height=2.9)
+    for i, (model, dataset, start, compressors) in enumerate(panels):
         exp = ok[(ok["model"] == model) & (ok["dataset"] == dataset)]
         for j, compressor in enumerate(compressors):
             ax = axes[i, j]
-            of = exp[exp["compressor"] == compressor]
-            picked = choice[(choice["model"] == model) & (choice["dataset"] == dataset)
-                            & (choice["compressor"] == compressor)]
-            q = picked["q"].iloc[0] if len(picked) else None
+            of = exp[(exp["compressor"] == compressor) & (exp["start"] == start)]
+            q = picked_q(choice, model, dataset, start, compressor)[0]
             vcon = of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == q)]
             dense = exp[exp["method"] == DENSE]
             if len(dense):
@@ -192,7 +194,7 @@ def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Pat
                 twin.grid(False)
                 twin.set_ylabel("beta" if j == len(compressors) - 1 else "")
                 ax.plot([], [], color=COLORS["beta"], linestyle=":", label="beta of VCON (right axis)")
-            ax.set_title(f"{model} / {dataset}\n{compressor}")
+            ax.set_title(_title(model, dataset, start, compressor, starts))
             ax.set_xlabel("optimizer step")
             ax.set_ylabel(_metric_label(of, "validation") if j == 0 else "")
         _hide_unused(axes, i, len(compressors))
@@ -206,13 +208,15 @@ def gain_rows(runs: pd.DataFrame, headline: dict[str, str], schedule: str, metho
     ok = runs[runs["status"] == "ok"]
     rows = []
     for pick in choose_vcon(ok, headline, schedule).itertuples(index=False):
-        of = ok[(ok["model"] == pick.model) & (ok["dataset"] == pick.dataset) & (ok["compressor"] == pick.compressor)]
+        of = ok[(ok["model"] == pick.model) & (ok["dataset"] == pick.dataset) & (ok["start"] == pick.start)
+                & (ok["compressor"] == pick.compressor)]
         vcon = of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == pick.q)]
         for baseline in BASELINES:
             diffs = paired_differences(vcon, of[of["method"] == baseline])
             if len(diffs):
                 low, high = interval(list(diffs), method, resamples)
-                rows.append({"experiment": f"{pick.model} / {pick.dataset}", "compressor": pick.compressor,
+                start = f" (from {pick.start})" if ok.loc[ok["start"] != "", "start"].nunique() > 1 else ""
+                rows.append({"experiment": f"{pick.model} / {pick.dataset}{start}", "compressor": pick.compressor,
                              "q": pick.q, "baseline": baseline, "mean": diffs.mean(), "low": low, "high": high,
                              "excludes_zero": excludes_zero(low, high), "values": list(diffs)})
     return pd.DataFrame(rows)

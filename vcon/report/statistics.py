@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 BEST_Q = "best"
+GROUP = ["model", "dataset", "start", "compressor"]  # one row of the tables: an experiment, its start, a compressor
 INTERVALS = ("t", "bca")  # Student-t interval of the mean; BCa bootstrap (scipy.stats.bootstrap)
 LEVEL = 0.95
 
@@ -96,18 +97,25 @@ def q_order(runs: pd.DataFrame, q_values: Iterable[str]) -> list[str]:
 
 
 def choose_vcon(runs: pd.DataFrame, headline: dict[str, str], schedule: str) -> pd.DataFrame:
-    """The Q of the VCON column per (model, dataset, compressor): the configured one, or with
+    """The Q of the VCON column per (model, dataset, start, compressor): the configured one, or with
     "best" the Q whose mean final validation metric (compressed model) is highest."""
     vcon = runs[(runs["method"] == "vcon") & (runs["schedule"] == schedule)]
     rows = []
-    for (model, dataset, compressor), group in vcon.groupby(["model", "dataset", "compressor"], sort=False):
+    for (model, dataset, start, compressor), group in vcon.groupby(GROUP, sort=False):
         wanted = headline.get(model, headline.get("default", BEST_Q))
         if wanted != BEST_Q:
-            rows.append((model, dataset, compressor, wanted, "configured"))
+            rows.append((model, dataset, start, compressor, wanted, "configured"))
             continue
         score = group["val_final"].where(group["val_final"].notna(), group["value"])
         means = score.groupby(group["q"]).mean().dropna()
         if means.empty:
             continue
-        rows.append((model, dataset, compressor, means.idxmax(), "best on validation"))
-    return pd.DataFrame(rows, columns=["model", "dataset", "compressor", "q", "selection"])
+        rows.append((model, dataset, start, compressor, means.idxmax(), "best on validation"))
+    return pd.DataFrame(rows, columns=[*GROUP, "q", "selection"])
+
+
+def picked_q(choice: pd.DataFrame, model: str, dataset: str, start: str, compressor: str) -> tuple[str, str]:
+    """(Q, how it was chosen) of one group in `choose_vcon`'s table; ("", "") when it has no VCON run."""
+    hit = choice[(choice["model"] == model) & (choice["dataset"] == dataset) & (choice["start"] == start)
+                 & (choice["compressor"] == compressor)]
+    return (hit.iloc[0]["q"], hit.iloc[0]["selection"]) if len(hit) else ("", "")

@@ -18,7 +18,9 @@ from vcon.grid import DENSE, DENSE_SCRATCH, PRETRAIN
 from vcon.report import render
 from vcon.report.checks import drift_note
 from vcon.report.reference import REFERENCE_EXPERIMENT, reference_table, write_reference
-from vcon.report.statistics import choose_vcon, excludes_zero, interval, paired_differences, q_order, summary
+from vcon.report.statistics import (
+    choose_vcon, excludes_zero, interval, paired_differences, picked_q, q_order, summary,
+)
 
 COMPRESSED = ("posthoc", "iterative", "vcon")
 GAINS = {"gain_posthoc": "posthoc", "gain_iterative": "iterative"}  # gain column -> baseline method
@@ -26,8 +28,8 @@ COLUMNS = (DENSE, *COMPRESSED, *GAINS)
 TITLES = {DENSE: "dense", "posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON",
           "gain_posthoc": "VCON − post-shot", "gain_iterative": "VCON − iterative"}
 SCRATCH_ROW = "dense from scratch"  # the row (column dense-scratch, shown as dense) of what pretraining is worth
-TIDY = ["model", "dataset", "metric", "compressor", "column", "q", "selection", "mean", "std", "n", "expected",
-        "low", "high", "excludes_zero", "best"]
+TIDY = ["model", "dataset", "metric", "start", "compressor", "column", "q", "selection", "mean", "std", "n",
+        "expected", "low", "high", "excludes_zero", "best"]
 
 
 def _experiments(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
@@ -39,8 +41,11 @@ def _experiments(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
     return out
 
 
-def _compressors(runs: pd.DataFrame) -> list[str]:
-    return [c for c in runs["compressor"].drop_duplicates() if c != "none"]
+def _groups(exp: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(start, compressor, its runs) of an experiment's compression runs, in grid order."""
+    compressed = exp[exp["compressor"] != "none"]
+    return [(start, compressor, group)
+            for (start, compressor), group in compressed.groupby(["start", "compressor"], sort=False)]
 
 
 def _gain(vcon: pd.DataFrame, baseline: pd.DataFrame, method: str, resamples: int) -> dict[str, float]:
@@ -60,22 +65,19 @@ def accuracy_table(runs: pd.DataFrame, headline: dict[str, str], schedule: str =
         exp = runs[(runs["model"] == model) & (runs["dataset"] == dataset)]
         dense = exp[exp["method"] == DENSE]
         scratch = exp[exp["method"] == DENSE_SCRATCH]
-        base = {"model": model, "dataset": dataset, "metric": metric, "q": "", "selection": "", "low": math.nan,
-                "high": math.nan, "excludes_zero": False, "best": False}
+        base = {"model": model, "dataset": dataset, "metric": metric, "start": "", "q": "", "selection": "",
+                "low": math.nan, "high": math.nan, "excludes_zero": False, "best": False}
         if len(scratch):
             rows.append({**base, "compressor": SCRATCH_ROW, "column": DENSE_SCRATCH, **summary(scratch["value"] * 100)})
-        for compressor in _compressors(exp):
-            of = exp[exp["compressor"] == compressor]
-            picked = choice[(choice["model"] == model) & (choice["dataset"] == dataset)
-                            & (choice["compressor"] == compressor)]
-            q, selection = (picked.iloc[0]["q"], picked.iloc[0]["selection"]) if len(picked) else ("", "")
+        for start, compressor, of in _groups(exp):
+            q, selection = picked_q(choice, model, dataset, start, compressor)
             parts = {
                 DENSE: dense,
                 "posthoc": of[of["method"] == "posthoc"],
                 "iterative": of[of["method"] == "iterative"],
                 "vcon": of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == q)],
             }
-            row = {**base, "compressor": compressor}
+            row = {**base, "start": start, "compressor": compressor}
             cells = []
             for method, frame in parts.items():
                 if method != DENSE and frame.empty and not (method == "vcon" and q):
@@ -100,12 +102,11 @@ def ablation_table(runs: pd.DataFrame, schedule: str = "linear") -> pd.DataFrame
     rows = []
     for model, dataset, metric in _experiments(runs):
         exp = runs[(runs["model"] == model) & (runs["dataset"] == dataset)]
-        for compressor in _compressors(exp):
-            of = exp[exp["compressor"] == compressor]
+        for start, compressor, of in _groups(exp):
             vcon = of[of["method"] == "vcon"]
             if vcon.empty:
                 continue
-            base = {"model": model, "dataset": dataset, "metric": metric, "compressor": compressor}
+            base = {"model": model, "dataset": dataset, "metric": metric, "start": start, "compressor": compressor}
             posthoc = of[of["method"] == "posthoc"]
             sweep = [{**base, "axis": "q", "q": "0", "schedule": "post-shot",
                       **summary(posthoc["value"] * 100)}] if len(posthoc) else []
@@ -123,7 +124,7 @@ def ablation_table(runs: pd.DataFrame, schedule: str = "linear") -> pd.DataFrame
             for block in (sweep, shapes):
                 top = max((c["mean"] for c in block if not math.isnan(c["mean"])), default=math.nan)
                 rows += [{**c, "best": c["mean"] == top} for c in block]
-    return pd.DataFrame(rows, columns=["model", "dataset", "metric", "compressor", "axis", "q", "schedule",
+    return pd.DataFrame(rows, columns=["model", "dataset", "metric", "start", "compressor", "axis", "q", "schedule",
                                        "mean", "std", "n", "expected", "best"])
 
 
@@ -156,15 +157,21 @@ def accuracy_note(table: pd.DataFrame, interval_method: str) -> str:
             f"{render.SIGNIFICANT} the interval excludes 0. Bold: best compressed result per row.{scratch}")
 
 
+def _lead(table: pd.DataFrame) -> list[str]:
+    """The label columns of a rendered table: `start` only when the grid has more than one."""
+    starts = set(table["start"]) - {""}
+    return ["model", "dataset", *(["start"] if len(starts) > 1 else []), "compressor"]
+
+
 def _accuracy_grid(table: pd.DataFrame, style: str) -> tuple[list[str], list[list[str]]]:
     columns = [c for c in COLUMNS if (table["column"] == c).any()]
     show_q = set(table.loc[table["column"] == "vcon", "selection"]) - {""} != {"configured"} or \
         table.loc[table["column"] == "vcon", "q"].nunique() > 1
-    header = ["model", "dataset", "compressor"] + [TITLES[c] for c in columns]
+    lead = _lead(table)
+    header = lead + [TITLES[c] for c in columns]
     body = []
-    for (model, dataset, compressor), group in table.groupby(["model", "dataset", "compressor"], sort=False):
-        lead = [model, dataset, compressor]
-        row = lead if style == "md" else [render.tex_escape(x) for x in lead]
+    for keys, group in table.groupby(lead, sort=False):
+        row = list(keys) if style == "md" else [render.tex_escape(x) for x in keys]
         for column in columns:
             shown_here = [column, DENSE_SCRATCH] if column == DENSE else [column]  # the scratch row's value
             hit = group[group["column"].isin(shown_here)]
@@ -191,7 +198,7 @@ def write_accuracy(table: pd.DataFrame, out_dir: Path, interval_method: str, foo
     write_text(out_dir / "accuracy.md", f"# Accuracy\n\n{note}\n\n" + render.markdown(header, body)
                + render.md_footer(footer))
     header, body = _accuracy_grid(table, "tex")
-    write_text(out_dir / "accuracy.tex", f"% {note}\n" + render.tex(header, body, lead=3)
+    write_text(out_dir / "accuracy.tex", f"% {note}\n" + render.tex(header, body, lead=len(_lead(table)))
                + render.tex_footer(footer))
 
 
@@ -214,23 +221,24 @@ def _ablation_label(axis: str, q: str, schedule: str) -> str:
     return "post-shot (Q=0)" if schedule == "post-shot" else f"Q={q}"
 
 
-def _ablation_sections(table: pd.DataFrame, style: str) -> list[tuple[str, list[str], list[list[str]]]]:
+def _ablation_sections(table: pd.DataFrame, style: str) -> list[tuple[str, list[str], list[list[str]], int]]:
     sections = []
     for axis, title in (("q", "Accuracy vs Q (Q = 0: post-shot)"), ("schedule", "Accuracy vs beta shape")):
         part = table[table["axis"] == axis]
         if part.empty:
             continue
-        labels = list(dict.fromkeys(_ablation_label(axis, q, s) for q, s in part[["q", "schedule"]].itertuples(index=False)))
-        header = ["model", "dataset", "compressor"] + labels
+        labels = list(dict.fromkeys(_ablation_label(axis, q, shape)
+                                    for q, shape in part[["q", "schedule"]].itertuples(index=False)))
+        lead = _lead(part)
+        header = lead + labels
         body = []
-        for (model, dataset, compressor), rows in part.groupby(["model", "dataset", "compressor"], sort=False):
+        for keys, rows in part.groupby(lead, sort=False):
             cells = {_ablation_label(axis, r.q, r.schedule):
                      render.bold(render.format_cell(r.mean, r.std, int(r.n), int(r.expected)), bool(r.best), style)
                      for r in rows.itertuples(index=False)}
-            lead = [model, dataset, compressor]
-            body.append((lead if style == "md" else [render.tex_escape(x) for x in lead])
+            body.append((list(keys) if style == "md" else [render.tex_escape(x) for x in keys])
                         + [cells.get(label, "--") for label in labels])
-        sections.append((title, header, body))
+        sections.append((title, header, body, len(lead)))
     return sections
 
 
@@ -240,10 +248,10 @@ def write_ablation(table: pd.DataFrame, out_dir: Path, schedule: str, footer: st
             f"{schedule} beta shape. Bold: best per row.")
     md = [f"# Beta ablation\n\n{note}\n"]
     tex = [f"% {note}\n"]
-    for title, header, body in _ablation_sections(table, "md"):
+    for title, header, body, _ in _ablation_sections(table, "md"):
         md.append(f"## {title}\n\n" + render.markdown(header, body))
-    for title, header, body in _ablation_sections(table, "tex"):
-        tex.append(f"% {title}\n" + render.tex(header, body, lead=3))
+    for title, header, body, lead in _ablation_sections(table, "tex"):
+        tex.append(f"% {title}\n" + render.tex(header, body, lead=lead))
     write_text(out_dir / "ablation.md", ("\n".join(md) if len(md) > 1 else md[0] + "\nNo VCON runs.\n")
                + render.md_footer(footer))
     write_text(out_dir / "ablation.tex", "\n".join(tex) + render.tex_footer(footer))
@@ -264,6 +272,6 @@ def write_tables(runs: pd.DataFrame, out_dir: str | Path, headline: dict[str, st
     if reference is None:
         reference = bool(((runs["model"] == model) & (runs["dataset"] == dataset)).any())
     if reference:
-        write_reference(reference_table(runs, accuracy), out)
+        write_reference(reference_table(runs), out)
         names.append("reference")
     return [out / f"{name}.{ext}" for name in names for ext in ("csv", "md", "tex")]

@@ -98,7 +98,7 @@ def report_args():
 
 # Run ids (vcon.grid): a model's pretraining, and every other cell.
 PRETRAIN_RUN = r"[^/]+/[^/]+/pretrain/seed[0-9]+"
-TRAIN_RUN = r"[^/]+/[^/]+/(dense|dense-scratch|[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+"
+TRAIN_RUN = r"[^/]+/[^/]+/(dense|dense-scratch|(finetuned/)?[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+"
 
 
 def write_manifest(path):
