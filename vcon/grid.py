@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-METHODS = ("posthoc", "iterative", "vcon")
+from vcon import lengths
+from vcon.methods import METHODS
+
 # Dense runs: the source-task pretraining, the dense fine-tuning, and dense training from scratch.
 PRETRAIN, DENSE, DENSE_SCRATCH = "pretrain", "dense", "dense-scratch"
 DENSE_METHODS = (PRETRAIN, DENSE, DENSE_SCRATCH)
@@ -39,7 +41,6 @@ STARTS = (PRETRAINED, FINETUNED)
 SHAPES = ("linear", "cosine", "exponential", "step")
 RUNS_ROOT = "results/runs"
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-EPOCHS = re.compile(r"^\s*(\d+)\s*ep\s*$", re.IGNORECASE)
 # threads, mem_mb, runtime (minutes, per attempt) and gpu always; cpus_per_task (default: threads),
 # gpu_model and constraint only where set (SLURM: --cpus-per-task, --gpus=MODEL:N, --constraint).
 RESOURCE_KEYS = ("threads", "mem_mb", "runtime", "gpu", "cpus_per_task", "gpu_model", "constraint")
@@ -106,33 +107,11 @@ class GridError(ValueError):
 
 
 def canonical_length(value: Any, what: str = "Q") -> str:
-    """A transition length as a path-safe string: steps "120" or epochs "12ep"."""
-    if isinstance(value, bool):
-        raise GridError(f"{what} must be a number of steps or 'Nep', got {value!r}")
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise GridError(f"{what} must be a whole number of steps, got {value!r}")
-        value = int(value)
-    if isinstance(value, int):
-        if value < 0:
-            raise GridError(f"{what} must be >= 0, got {value}")
-        return str(value)
-    if isinstance(value, str):
-        match = EPOCHS.match(value)
-        if match:
-            return f"{int(match.group(1))}ep"
-        if value.strip().isdigit():
-            return str(int(value))
-    raise GridError(f"{what} must be a number of steps (120) or of epochs ('12ep'), got {value!r}")
-
-
-def length_value(canonical: str) -> int | str:
-    """The cell-config value of a canonical length: 120 (steps) or "12ep"."""
-    return canonical if canonical.endswith("ep") else int(canonical)
-
-
-def is_zero_length(canonical: str) -> bool:
-    return canonical in ("0", "0ep")
+    """A length as a path-safe string: steps "120" or epochs "12ep" (vcon.lengths)."""
+    try:
+        return lengths.canonical(value, what)
+    except lengths.LengthError as error:
+        raise GridError(str(error)) from None
 
 
 def canonical_seed(value: Any) -> str:
@@ -345,12 +324,12 @@ def _lengths(exp: Mapping[str, Any], methods: list[str]) -> tuple[list[str], str
     """Canonical Q values and T of one experiment, checked against the methods."""
     where = f"{exp['model']}/{exp['dataset']}"
     q_values = _unique((canonical_length(q) for q in exp["q"] or []), f"Q values in {exp['q_where']} ({where})")
-    if any(is_zero_length(q) for q in q_values):
+    if any(lengths.parse(q).is_zero for q in q_values):
         raise GridError("Q = 0 is the post-shot baseline: list method 'posthoc' instead of Q 0")
     if "vcon" in methods and not q_values:
         raise GridError(f"method 'vcon' needs at least one Q value in `q` ({where})")
     iterative_t = canonical_length(exp["iterative_t"], "iterative_t")
-    if "iterative" in methods and is_zero_length(iterative_t):
+    if "iterative" in methods and lengths.parse(iterative_t).is_zero:
         raise GridError(f"method 'iterative' needs iterative_t > 0, steps or 'Nep' ({where})")
     return q_values, iterative_t
 
@@ -389,26 +368,26 @@ def _steps_per_epoch(exp: Mapping[str, Any]) -> int | None:
     return -(-size // batch)
 
 
-def _check_lengths(exp: Mapping[str, Any], lengths: list[tuple[str, str]]) -> None:
+def _check_lengths(exp: Mapping[str, Any], phases: list[tuple[str, str]]) -> None:
     """No Q, T or warm-up longer than the run; no two Q values of the same length in steps.
-    `lengths` holds (config path, canonical length)."""
+    `phases` holds (config path, canonical length)."""
     epochs = exp["training"].get("epochs", CELL_DEFAULTS["epochs"])
     per_epoch = _steps_per_epoch(exp)
     total = per_epoch * epochs if per_epoch and isinstance(epochs, int) else None
     size = f"{exp['dataset']}: {_train_size(exp)} training examples / batch_size " \
         f"{exp['training'].get('batch_size', CELL_DEFAULTS['batch_size'])} = {per_epoch} steps per epoch" if per_epoch else ""
     by_steps: dict[int, list[str]] = {}
-    for path, length in lengths:
-        in_epochs = length.endswith("ep")
-        steps = int(length[:-2]) * per_epoch if in_epochs and per_epoch else None if in_epochs else int(length)
-        too_long = (isinstance(epochs, int) and in_epochs and int(length[:-2]) > epochs) or \
+    for path, canonical in phases:
+        length = lengths.parse(canonical)
+        steps = length.to_steps(per_epoch) if per_epoch or length.epochs is None else None
+        too_long = (isinstance(epochs, int) and length.epochs is not None and length.epochs > epochs) or \
             (total is not None and steps is not None and steps > total)
         if too_long:
             run = f"{epochs} epochs" + (f" = {total} steps ({size})" if total else "")
-            raise GridError(f"{path} = {length!r} is longer than the run of {exp['where']} ({run}); "
+            raise GridError(f"{path} = {canonical!r} is longer than the run of {exp['where']} ({run}); "
                             f"allowed: at most {epochs}ep" + (f" or {total} steps" if total else ""))
         if steps is not None and path.rsplit(".", 1)[-1] == "q":
-            by_steps.setdefault(steps, []).append(length)
+            by_steps.setdefault(steps, []).append(canonical)
     for steps, same in by_steps.items():
         if len(set(same)) > 1:
             raise GridError(f"{exp['q_where']}: Q values {' and '.join(sorted(set(same)))} are the same length, "
@@ -462,15 +441,15 @@ def _own_compressors(exp: Mapping[str, Any], compressors: Mapping[str, Any]) -> 
 def _check_experiment(exp: Mapping[str, Any], methods: list[str], q_values: list[str], iterative_t: str,
                       ablation: Mapping[str, Any], compressors: Mapping[str, Any]) -> None:
     _check_names(exp)
-    lengths = [(exp["q_where"], q) for q in q_values] if "vcon" in methods else []
+    phases = [(exp["q_where"], q) for q in q_values] if "vcon" in methods else []
     if "vcon" in methods and (ablation["models"] is None or exp["model"] in ablation["models"]):
-        lengths += [("ablation.q", q) for q in ablation["q"]]
+        phases += [("ablation.q", q) for q in ablation["q"]]
     if "iterative" in methods:
-        lengths.append((exp["t_where"], iterative_t))
+        phases.append((exp["t_where"], iterative_t))
     warmup = exp["training"].get("warmup_steps")
     if warmup not in (None, 0):
-        lengths.append(("training.warmup_steps", canonical_length(warmup, "warmup_steps")))
-    _check_lengths(exp, lengths)
+        phases.append(("training.warmup_steps", canonical_length(warmup, "warmup_steps")))
+    _check_lengths(exp, phases)
     _check_compressors(exp, compressors)
     _check_init(exp, exp["training"], "training")
     _check_init(exp, {**exp["training"], **exp["dense_training"]}, "dense_training")
@@ -511,7 +490,7 @@ def _ablation(value: Any, compressors: Mapping[str, Any]) -> dict[str, Any]:
         if shape not in SHAPES:
             raise GridError(f"unknown beta schedule {shape!r} in ablation; valid: {', '.join(SHAPES)}")
     q_values = _unique((canonical_length(q) for q in ablation.get("q") or []), "ablation Q values")
-    if any(is_zero_length(q) for q in q_values):
+    if any(lengths.parse(q).is_zero for q in q_values):
         raise GridError("ablation Q values must be > 0")
     for name in ablation.get("compressors") or []:
         if name not in compressors:
@@ -528,9 +507,9 @@ def _variants(methods: list[str], iterative_t: str,
     if "posthoc" in methods:
         out.append(("posthoc", "q0", {"q": 0}))
     if "iterative" in methods:
-        out.append(("iterative", f"t{iterative_t}", {"iterative_t": length_value(iterative_t)}))
+        out.append(("iterative", f"t{iterative_t}", {"iterative_t": lengths.parse(iterative_t).value}))
     if "vcon" in methods:
-        out += [("vcon", f"q{q}-{shape}", {"q": length_value(q), "schedule": shape}) for q, shape in vcon_pairs]
+        out += [("vcon", f"q{q}-{shape}", {"q": lengths.parse(q).value, "schedule": shape}) for q, shape in vcon_pairs]
     return out
 
 

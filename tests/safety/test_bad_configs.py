@@ -203,7 +203,7 @@ WORKFLOW_CASES = [
      ["models.vit-digitz: unknown model 'vit-digitz' (did you mean 'vit-digits'?); allowed: bert-base"]),
     ("dataset-name", _set("models.vit-digits.datasets", ["digit"]),
      ["models.vit-digits.datasets.digit: unknown dataset 'digit' (did you mean 'digits'?); allowed: cifar10"]),
-    ("q-negative", _set("q", [-3]), ["q.0 = -3 is not allowed; allowed: a step count >= 0 (120) or whole epochs"]),
+    ("q-negative", _set("q", [-3]), ["q.0 = -3 is not allowed; allowed: a step count >= 0 (120) or epochs ('12ep', '1.5ep')"]),
     ("q-steps-too-long", _set("q", [100]),
      ["q = '100' is longer than the run of models.vit-digits.datasets.digits (4 epochs = 20 steps (digits: 100 "
       "training examples / batch_size 20 = 5 steps per epoch))", "allowed: at most 4ep or 20 steps"]),

@@ -16,7 +16,7 @@ def test_defaults_are_a_valid_dense_cell():
     ({"batch_size": -1}, r"batch_size must be > 0"),
     ({"lr": 0}, r"lr must be > 0"),
     ({"lr": "fast"}, r"lr must be a number, got 'fast'"),
-    ({"q": -3}, r"q must be a step count >= 0 or epochs written like '12ep', got -3"),
+    ({"q": -3}, r"q must be a step count >= 0 \(120\) or epochs written like '12ep', got -3"),
     ({"q": "12 epochs"}, r"q must be a step count"),
     ({"method": "gradual"}, r"method must be one of posthoc, iterative, vcon, got 'gradual'"),
     ({"original": "tied"}, r"original must be one of shared, frozen, copy"),

@@ -141,7 +141,7 @@ def test_canonical_length(value, expected):
     assert canonical_length(value) == expected
 
 
-@pytest.mark.parametrize("value", [1.5, -3, True, "12 epochs", "1.5ep", None])
+@pytest.mark.parametrize("value", [1.5, -3, True, "12 epochs", "-1ep", "1.5", None])
 def test_canonical_length_rejects(value):
     with pytest.raises(GridError):
         canonical_length(value)

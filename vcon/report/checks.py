@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from vcon import lengths
 from vcon.grid import DENSE, DENSE_METHODS
 
 LENGTH_KEYS = ("q", "iterative_t", "warmup_steps")
@@ -18,11 +19,14 @@ DRIFT_GROUP = ["model", "dataset"]
 
 
 def _steps(label: Any, steps_per_epoch: Any) -> int | None:
-    """Steps of a length written as 120, "120" or "12ep"; None when epochs cannot be converted."""
-    text = str(label).strip()
-    if text.endswith("ep"):
-        return int(text[:-2]) * steps_per_epoch if text[:-2].isdigit() and isinstance(steps_per_epoch, int) else None
-    return int(text) if text.isdigit() else None
+    """Steps of a length written as 120, "120" or "12ep"; None when it is none or epochs cannot be converted."""
+    try:
+        length = lengths.parse(label)
+    except lengths.LengthError:
+        return None
+    if length.epochs is not None and not isinstance(steps_per_epoch, int):
+        return None
+    return length.to_steps(steps_per_epoch)
 
 
 def cell_problem(identity: Mapping[str, str], metrics: Mapping[str, Any]) -> str:

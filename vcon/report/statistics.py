@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from vcon import lengths
+
 BEST_Q = "best"
 GROUP = ["model", "dataset", "start", "compressor"]  # one row of the tables: an experiment, its start, a compressor
 INTERVALS = ("t", "bca")  # Student-t interval of the mean; BCa bootstrap (scipy.stats.bootstrap)
@@ -88,10 +90,11 @@ def q_order(runs: pd.DataFrame, q_values: Iterable[str]) -> list[str]:
     by_label = steps.groupby(runs["q"]).median() if "config.q" in runs else pd.Series(dtype=float)
 
     def key(q: str) -> tuple[float, bool, float]:
-        epochs = q.endswith("ep")
-        number = float(q[:-2] if epochs else q or 0)
+        length = lengths.parse(q or 0)
         measured = by_label.get(q, math.nan)
-        return (measured if not math.isnan(measured) else math.inf, epochs, number)
+        in_epochs = length.epochs is not None
+        return (measured if not math.isnan(measured) else math.inf, in_epochs,
+                length.epochs if in_epochs else length.steps)
 
     return sorted(set(q_values), key=key)
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,13 +10,14 @@ from typing import Any
 
 import yaml
 
+from vcon import lengths
+from vcon.methods import METHODS
+
 from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, IMAGE_RECIPES
 
-METHODS = ("posthoc", "iterative", "vcon")
 SCHEDULES = ("linear", "cosine", "exponential", "step")
 ORIGINALS = ("shared", "frozen", "copy")
 DEVICES = ("auto", "cpu", "cuda")
-_EPOCHS = re.compile(r"^(\d+(?:\.\d+)?)ep$")
 
 
 class ConfigError(ValueError):
@@ -155,11 +155,12 @@ def _choice(raw: dict[str, Any], key: str, choices: tuple[str, ...], source: str
                           f"{_suggest(raw[key], choices)}")
 
 
-def _steps_or_epochs(value: Any, key: str, source: str) -> None:
-    if isinstance(value, bool) or not (
-        (isinstance(value, int) and value >= 0) or (isinstance(value, str) and _EPOCHS.match(value))
-    ):
-        raise ConfigError(f"{source}: {key} must be a step count >= 0 or epochs written like '12ep', got {value!r}")
+def _length(raw: dict[str, Any], key: str, source: str) -> None:
+    """A length key as the trainer keeps it: an int step count, or epochs as "12ep" (vcon.lengths)."""
+    try:
+        raw[key] = lengths.parse(raw[key], key).value
+    except lengths.LengthError as error:
+        raise ConfigError(f"{source}: {error}") from None
 
 
 def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
@@ -197,7 +198,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     _number(values, "max_length", int, source, 0, strict=True)
     for key in ("q", "iterative_t", "warmup_steps"):
         if not (key == "iterative_t" and values[key] is None):
-            _steps_or_epochs(values[key], key, source)
+            _length(values, key, source)
     if values["compressor"] is not None:
         from vcon.compressors import SpecError, from_spec
 
@@ -221,21 +222,16 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     return CellConfig(**values)
 
 
-def _epochs_of(value: int | str | None) -> float | None:
-    match = _EPOCHS.match(value) if isinstance(value, str) else None
-    return float(match.group(1)) if match else None
-
-
 def _check_lengths(values: dict[str, Any], source: str) -> None:
     """What can be told before the data is loaded: lengths in epochs against `epochs`, and a Q
     that a post-shot run would ignore. Lengths in steps are checked once the steps per epoch are known."""
     compressed = values["compressor"] is not None
-    if compressed and values["method"] == "posthoc" and values["q"] not in (0, "0ep"):
+    if compressed and values["method"] == "posthoc" and not lengths.parse(values["q"]).is_zero:
         raise ConfigError(f"{source}: q must be 0 for method posthoc (Q = 0 is post-shot), got {values['q']!r}; "
                           f"use method vcon for Q > 0")
     keys = ["warmup_steps", "iterative_t"] + (["q"] if compressed and values["method"] == "vcon" else [])
     for key in keys:
-        epochs = _epochs_of(values[key])
+        epochs = None if values[key] is None else lengths.parse(values[key]).epochs
         if epochs is not None and epochs > values["epochs"]:
             raise ConfigError(f"{source}: {key} = {values[key]!r} is longer than the run (epochs = {values['epochs']}); "
                               f"allowed: at most {values['epochs']}ep, or the run's steps")
@@ -260,6 +256,4 @@ def _check_names(values: dict[str, Any], source: str) -> None:
 
 def to_steps(value: int | str, steps_per_epoch: int) -> int:
     """Steps from an int or an 'Nep' string (rounded to the nearest step)."""
-    if isinstance(value, int):
-        return value
-    return int(round(float(_EPOCHS.match(value).group(1)) * steps_per_epoch))
+    return lengths.to_steps(value, steps_per_epoch)
