@@ -68,3 +68,10 @@ def test_precision_is_fp32_unless_asked():
     assert [bf16_enabled(from_dict({}).bf16, device) for device in ("cuda", "cpu")] == [False, False]
     assert [bf16_enabled("auto", device) for device in ("cuda", "cpu")] == [True, False]
     assert [bf16_enabled(True, device) for device in ("cuda", "cpu")] == [True, True]
+
+
+def test_an_empty_config_file_is_an_error_naming_it(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    with pytest.raises(ConfigError, match=f"{empty}: the file is empty; a cell config is a mapping"):
+        load_config(empty)

@@ -9,7 +9,7 @@ import vcon
 from vcon.train.config import ConfigError, from_dict
 from vcon.train.loop import train
 from vcon.train.run import train_cell
-from vcon.train.setup import build_cell
+from vcon.train.setup import prepare_cell
 
 FAST = {"tensorboard": False, "threads": 1, "checkpoint_minutes": None}
 
@@ -25,8 +25,8 @@ def source_run(tmp_path_factory):
 
 def test_pretrained_start_loads_all_but_the_head(source_run):
     source = torch.load(source_run / "dense.pt", weights_only=True)["model"]
-    cell = build_cell(from_dict({**FAST, "init": str(source_run), "train_size": 50, "compressor": None}))
-    fresh = build_cell(from_dict({**FAST, "train_size": 50}))
+    cell = prepare_cell(from_dict({**FAST, "init": str(source_run), "train_size": 50, "compressor": None}))
+    fresh = prepare_cell(from_dict({**FAST, "train_size": 50}))
     loaded = cell.model.state_dict()
     head = [key for key in loaded if key.startswith(cell.model.head_prefix)]
     assert head == ["net.head.weight", "net.head.bias"] and loaded["net.head.weight"].shape == (10, 64)
@@ -43,7 +43,7 @@ def test_pretrained_start_of_the_same_head_size_still_gets_a_new_head(tmp_path):
     train_cell(from_dict({**FAST, "dataset": "digits", "epochs": 1, "batch_size": 256}), source, quiet=True)
     config = (source / "config.yaml").read_text().replace("dataset: digits", "dataset: glyphs")
     (source / "config.yaml").write_text(config)  # now the record of a run on another dataset
-    cell = build_cell(from_dict({**FAST, "init": str(source)}))
+    cell = prepare_cell(from_dict({**FAST, "init": str(source)}))
     saved = torch.load(source / "dense.pt", weights_only=True)["model"]
     assert not torch.equal(cell.model.state_dict()["net.head.weight"], saved["net.head.weight"])
     assert torch.equal(cell.model.state_dict()["net.blocks.0.attn.qkv.weight"], saved["net.blocks.0.attn.qkv.weight"])
@@ -52,7 +52,7 @@ def test_pretrained_start_of_the_same_head_size_still_gets_a_new_head(tmp_path):
 def test_a_run_of_another_model_is_refused(source_run):
     with pytest.raises(ConfigError, match=f"init: {source_run} is a dense run of model 'vit-digits', this cell's "
                                           "model is 'bert-mini'; allowed: a dense run of the same model"):
-        build_cell(from_dict({**FAST, "model": "bert-mini", "dataset": "synthetic-text", "init": str(source_run)}))
+        prepare_cell(from_dict({**FAST, "model": "bert-mini", "dataset": "synthetic-text", "init": str(source_run)}))
 
 
 VCON = {**FAST, "train_size": 48, "batch_size": 16, "epochs": 3, "method": "vcon", "q": 4,
@@ -73,7 +73,7 @@ def test_eval_every_rows_and_beta_at_the_exact_steps(tmp_path):
 
 
 def test_train_loss_is_the_mean_since_the_last_evaluation():
-    cell = build_cell(from_dict({**VCON, "eval_every": 2}))
+    cell = prepare_cell(from_dict({**VCON, "eval_every": 2}))
     losses = []
     original = torch.nn.functional.cross_entropy
 

@@ -119,9 +119,12 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[Cel
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist")
         try:
-            loaded = yaml.safe_load(path.read_text()) or {}
+            loaded = yaml.safe_load(path.read_text())
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML: {_first_line(error)}") from None
+        if loaded is None:
+            raise ConfigError(f"{path}: the file is empty; a cell config is a mapping of keys to values (every key "
+                              f"and its default: vcon train --help); to train the defaults, leave out --config")
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: a cell config is a mapping of keys to values, got {type(loaded).__name__}")
         raw.update(loaded)

@@ -13,7 +13,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
-import vcon
+from vcon.api import compress
 from vcon.compressors import SpecError
 from vcon.data import DatasetBundle, DatasetOptions, build_dataset
 from vcon.models import Classifier, build_model
@@ -28,7 +28,7 @@ COMPRESSED_CHECKPOINT = "model.pt"
 
 
 @dataclass
-class Cell:
+class PreparedCell:
     """A cell ready to train."""
 
     config: CellConfig
@@ -117,7 +117,7 @@ def _load_dense(model: Classifier, run_dir: Path, config: CellConfig, num_classe
     return json.loads(metrics_path.read_text())["test"]
 
 
-def build_cell(config: CellConfig, world: World = World()) -> Cell:
+def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:
     """Build data and model, compress, and check the step counts; raises before any training.
     Under torchrun (`world`), the loader yields this rank's share of each global batch."""
     if config.threads:
@@ -157,16 +157,16 @@ def build_cell(config: CellConfig, world: World = World()) -> Cell:
             )
     if not config.is_dense:
         try:
-            vcon.compress(model, config.compressor, layers=config.layers, original=config.original,
+            compress(model, config.compressor, layers=config.layers, original=config.original,
                           iterative=config.method == "iterative")
         except SpecError as error:
             raise ConfigError(f"compressor: {error}") from None
     model.to(device)
-    return Cell(config, device, data, model, train_loader, batches, steps_per_epoch, total_steps, q, iterative_t,
+    return PreparedCell(config, device, data, model, train_loader, batches, steps_per_epoch, total_steps, q, iterative_t,
                 warmup, dense_reference, world)
 
 
-def resolved_config(cell: Cell) -> dict[str, Any]:
+def resolved_config(cell: PreparedCell) -> dict[str, Any]:
     """The cell config with step counts resolved, as written into DIR and metrics.json."""
     resolved = cell.config.to_dict()
     resolved.update(q=cell.q, iterative_t=cell.iterative_t,
