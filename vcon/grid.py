@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from vcon import lengths
+from vcon.schedules import BETA_SCHEDULES
 from vcon.methods import METHODS
 
 # Dense runs: the source-task pretraining, the dense fine-tuning, and dense training from scratch.
@@ -38,7 +39,7 @@ DENSE_METHODS = (PRETRAIN, DENSE, DENSE_SCRATCH)
 # training.init: the authors' demo), or the dense run fine-tuned on the task (their research script).
 PRETRAINED, FINETUNED = "pretrained", "finetuned"
 STARTS = (PRETRAINED, FINETUNED)
-SHAPES = ("linear", "cosine", "exponential", "step")
+SHAPES = tuple(BETA_SCHEDULES)  # beta shapes, as vcon.schedules names them
 RUNS_ROOT = "results/runs"
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 # threads, mem_mb, runtime (minutes, per attempt) and gpu always; cpus_per_task (default: threads),

@@ -12,10 +12,10 @@ import yaml
 
 from vcon import lengths
 from vcon.methods import METHODS
+from vcon.schedules import BETA_SCHEDULES
 
 from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, IMAGE_RECIPES
 
-SCHEDULES = ("linear", "cosine", "exponential", "step")
 ORIGINALS = ("shared", "frozen", "copy")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -39,7 +39,7 @@ class CellConfig:
     compressor: dict | None = _doc("compressor spec, e.g. {name: prune, sparsity: 0.9}; null for a dense run", None)
     method: str = _doc("posthoc | iterative | vcon (ignored for dense runs)", "vcon")
     q: int | str = _doc("VCON transition length: optimizer steps, or epochs written '12ep'; 0 = post-shot", 0)
-    schedule: str = _doc("beta shape: linear | cosine | exponential | step", "linear")
+    schedule: str = _doc("beta shape: linear | cosine | exponential | staircase", "linear")
     iterative_t: int | str | None = _doc("T of the iterative baseline: steps or 'Nep'; null = 20 % of the run", None)
     original: str = _doc("original branch: shared | frozen | copy", "shared")
     layers: list | None = _doc("glob patterns of the layers to compress; null = every transformer-block linear", None)
@@ -177,7 +177,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
         if not isinstance(values[key], str) or not values[key]:
             raise ConfigError(f"{source}: {key} must be a non-empty string, got {values[key]!r}")
     _choice(values, "method", METHODS, source)
-    _choice(values, "schedule", SCHEDULES, source)
+    _choice(values, "schedule", tuple(BETA_SCHEDULES), source)
     _choice(values, "original", ORIGINALS, source)
     _choice(values, "device", DEVICES, source)
     _choice(values, "image_recipe", IMAGE_RECIPES, source)
