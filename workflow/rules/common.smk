@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from vcon.report.reference import REFERENCE_EXPERIMENT
+
 
 envvars:
     "PATH",
@@ -77,7 +79,6 @@ AGGREGATE_CODE = [source(f"vcon/report/{m}.py")
                   for m in ("collect", "checks", "statistics", "tables", "render", "reference", "options", "cli_aggregate")]
 PLOT_CODE = [source(f"vcon/report/{m}.py") for m in ("plots", "statistics", "options", "cli_plot")]
 
-REFERENCE_EXPERIMENT = ("vit-tiny", "cifar10")
 TABLE_NAMES = ["accuracy", "ablation"]
 if GRID.has_experiment(*REFERENCE_EXPERIMENT):
     TABLE_NAMES.append("reference")
