@@ -18,7 +18,6 @@ number was written in YAML: Q 120, "120" and 120.0 are all "120"; 12 epochs is "
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import re
 import sys
@@ -31,6 +30,8 @@ from typing import Any
 from vcon import lengths
 from vcon.schedules import BETA_SCHEDULES
 from vcon.methods import METHODS
+from vcon import schema_errors
+from vcon.names import did_you_mean
 
 # Dense runs: the source-task pretraining, the dense fine-tuning, and dense training from scratch.
 PRETRAIN, DENSE, DENSE_SCRATCH = "pretrain", "dense", "dense-scratch"
@@ -252,7 +253,7 @@ def _starts(value: Any, label: str) -> list[str]:
     starts = _unique(value, f"starts of {label}")
     for start in starts:
         if start not in STARTS:
-            raise GridError(f"models.{label}: unknown start {start!r}{_suggest(str(start), STARTS)}; "
+            raise GridError(f"models.{label}: unknown start {start!r}{did_you_mean(str(start), STARTS)}; "
                             f"allowed: {', '.join(STARTS)}")
     return starts
 
@@ -265,7 +266,7 @@ def _pretrain(config: Mapping[str, Any], label: str, entry: Mapping[str, Any]) -
     spec = _mapping(entry["pretrain"], where)
     dataset = _label(spec.get("dataset"), f"{where}.dataset")
     if dataset not in DATASETS:
-        raise GridError(f"{where}.dataset: unknown dataset {dataset!r}{_suggest(dataset, DATASETS)}; "
+        raise GridError(f"{where}.dataset: unknown dataset {dataset!r}{did_you_mean(dataset, DATASETS)}; "
                         f"allowed: {', '.join(sorted(DATASETS))}")
     if "init" in _training(config.get("training"), entry.get("training"), where=f"models.{label}"):
         raise GridError(f"models.{label}: a pretrain stage and training.init both give the starting point; "
@@ -339,19 +340,14 @@ def _check_names(exp: Mapping[str, Any]) -> None:
     """The dataset is registered; the model is registered, a hub id (owner/name) or a directory."""
     where, dataset, model = exp["where"], exp["dataset"], exp["registry_model"]
     if dataset not in DATASETS:
-        raise GridError(f"{where}: unknown dataset {dataset!r}{_suggest(dataset, DATASETS)}; "
+        raise GridError(f"{where}: unknown dataset {dataset!r}{did_you_mean(dataset, DATASETS)}; "
                         f"allowed: {', '.join(sorted(DATASETS))}")
     if model in REGISTERED_MODELS or HUB_ID.match(model) or Path(model).expanduser().is_dir():
         return
     key = f"models.{exp['model']}.model" if model != exp["model"] else f"models.{exp['model']}"
-    raise GridError(f"{key}: unknown model {model!r}{_suggest(model, REGISTERED_MODELS)}; allowed: "
+    raise GridError(f"{key}: unknown model {model!r}{did_you_mean(model, REGISTERED_MODELS)}; allowed: "
                     f"{', '.join(REGISTERED_MODELS)}, a hub id (owner/name) or an existing directory "
                     f"(give a label its model with `model:`)")
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _train_size(exp: Mapping[str, Any]) -> int | None:
@@ -434,7 +430,7 @@ def _own_compressors(exp: Mapping[str, Any], compressors: Mapping[str, Any]) -> 
     where = f"models.{exp['model']}.compressors"
     for label in _unique(wanted, where):
         if label not in compressors:
-            raise GridError(f"{where}: {label!r} is not a label of `compressors`{_suggest(label, compressors)}; "
+            raise GridError(f"{where}: {label!r} is not a label of `compressors`{did_you_mean(label, compressors)}; "
                             f"allowed: {', '.join(compressors)}")
     return {label: compressors[label] for label in wanted}
 
@@ -489,7 +485,8 @@ def _ablation(value: Any, compressors: Mapping[str, Any]) -> dict[str, Any]:
     shapes = _unique(ablation.get("schedules") or [], "ablation schedules")
     for shape in shapes:
         if shape not in SHAPES:
-            raise GridError(f"unknown beta schedule {shape!r} in ablation; valid: {', '.join(SHAPES)}")
+            raise GridError(f"ablation.schedules: {shape!r} is not allowed{did_you_mean(shape, SHAPES)}; allowed: one "
+                            f"of {', '.join(SHAPES)}")
     q_values = _unique((canonical_length(q) for q in ablation.get("q") or []), "ablation Q values")
     if any(lengths.parse(q).is_zero for q in q_values):
         raise GridError("ablation Q values must be > 0")
@@ -531,7 +528,8 @@ def expand(config: Mapping[str, Any]) -> Grid:
     seeds = _unique((canonical_seed(s) for s in config.get("seeds") or []), "seeds")
     schedule = config.get("schedule", "linear")
     if schedule not in SHAPES:
-        raise GridError(f"unknown beta schedule {schedule!r}; valid: {', '.join(SHAPES)}")
+        raise GridError(f"schedule = {schedule!r} is not allowed{did_you_mean(schedule, SHAPES)}; allowed: one of "
+                        f"{', '.join(SHAPES)}")
 
     ablation = _ablation(config.get("ablation"), compressors)
     _duplicate_specs(compressors)
@@ -611,7 +609,6 @@ def check(config: Any, source: str, schema: str | Path | None = SCHEMA) -> Grid:
     """Validate a workflow config against the JSON schema, then expand it; every GridError names
     `source` (the config file) and the path inside it."""
     if schema is not None and Path(schema).is_file():
-        schema_errors = _sibling("schema_errors")
         lines = schema_errors.problems(config, schema_errors.load_schema(schema), IDENTITY_KEYS)
         if lines:
             raise GridError(schema_errors.message(lines, source))
@@ -619,16 +616,6 @@ def check(config: Any, source: str, schema: str | Path | None = SCHEMA) -> Grid:
         return expand(config or {})
     except GridError as error:
         raise GridError(f"{source}: {error}") from None
-
-
-def _sibling(name: str) -> Any:
-    """A module beside this file, by path (this file is itself loaded by path, without the package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(f"vcon_{name}", Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def load(path: str | Path, schema: str | Path | None = SCHEMA) -> Grid:

@@ -15,16 +15,16 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu-check"
 def gpu_check():
     """The script as a module; the data set and model it registers are removed again afterwards."""
     from vcon.data.registry import DATASETS
-    from vcon.models.registry import _BUILDERS
+    from vcon.models.registry import MODELS
 
-    before = (set(DATASETS), set(_BUILDERS))
+    before = (set(DATASETS), set(MODELS))
     loader = SourceFileLoader("gpu_check", str(SCRIPT))
     module = importlib.util.module_from_spec(importlib.util.spec_from_loader("gpu_check", loader))
     loader.exec_module(module)
     yield module
-    for registry, names in zip((DATASETS, _BUILDERS), before):
+    for registry, names in zip((DATASETS, MODELS), before):
         for name in set(registry) - names:
-            del registry[name]
+            registry.remove(name)
 
 
 def test_is_an_executable_python_script():

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ import yaml
 
 from vcon import lengths
 from vcon.methods import METHODS
+from vcon.names import did_you_mean
 from vcon.schedules import BETA_SCHEDULES
 
 from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, IMAGE_RECIPES
@@ -90,11 +89,6 @@ def describe_keys() -> str:
     return "\n".join(lines)
 
 
-def _suggest(key: str, choices: Iterable[str] = FIELDS) -> str:
-    close = difflib.get_close_matches(str(key), list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def parse_override(text: str) -> tuple[str, Any]:
     """'key=value' with a YAML value: `--set lr=3e-4`, `--set compressor={name: binary}`."""
     key, sep, value = text.partition("=")
@@ -155,7 +149,7 @@ def _number(raw: dict[str, Any], key: str, kind: type, source: str, minimum: flo
 def _choice(raw: dict[str, Any], key: str, choices: tuple[str, ...], source: str) -> None:
     if raw[key] not in choices:
         raise ConfigError(f"{source}: {key} must be one of {', '.join(choices)}, got {raw[key]!r}"
-                          f"{_suggest(raw[key], choices)}")
+                          f"{did_you_mean(raw[key], choices)}")
 
 
 def _length(raw: dict[str, Any], key: str, source: str) -> None:
@@ -170,7 +164,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     """Check every key and value (types, ranges, choices) and build the config."""
     for key in raw:
         if key not in FIELDS:
-            raise ConfigError(f"{source}: unknown key {key!r}{_suggest(key)}; valid keys: {', '.join(FIELDS)}")
+            raise ConfigError(f"{source}: unknown key {key!r}{did_you_mean(key, FIELDS)}; valid keys: {', '.join(FIELDS)}")
     values = {name: f.default for name, f in FIELDS.items()}
     values.update(raw)
     for key in ("model", "dataset", "init", "method", "schedule", "original", "device", "image_recipe"):
@@ -249,7 +243,7 @@ def _check_names(values: dict[str, Any], source: str) -> None:
     datasets = list_datasets()
     if values["dataset"] not in datasets:
         raise ConfigError(f"{source}: dataset must be one of {', '.join(datasets)}, got {values['dataset']!r}"
-                          f"{_suggest(values['dataset'], datasets)}")
+                          f"{did_you_mean(values['dataset'], datasets)}")
     if get_builder(values["model"]) is None:
         try:
             unregistered_source(values["model"])
