@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -30,6 +30,10 @@ class Registry(Generic[T]):
             raise ValueError(f"{self.kind} {name!r} is already registered")
         self._entries[name] = entry
         return entry
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator form of `add`: `@REGISTRY.register("name")` on what the name builds."""
+        return lambda entry: self.add(name, entry)
 
     def remove(self, name: str) -> None:
         """Forget a registered name (a script's or test's own entry)."""

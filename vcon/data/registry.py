@@ -13,12 +13,8 @@ DATASETS: Registry[Builder] = Registry("dataset")
 
 
 def register_dataset(name: str) -> Callable[[Builder], Builder]:
-    """Decorator registering `builder` under `name`; a name can be registered once."""
-
-    def decorate(builder: Builder) -> Builder:
-        return DATASETS.add(name, builder)
-
-    return decorate
+    """Decorator registering a builder under `name`; a name can be registered once."""
+    return DATASETS.register(name)
 
 
 def list_datasets() -> list[str]:

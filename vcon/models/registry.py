@@ -16,12 +16,8 @@ MODELS: Registry[Builder] = Registry("model")
 
 
 def register_model(name: str) -> Callable[[Builder], Builder]:
-    """Decorator registering `builder` under `name`; names are unique."""
-
-    def decorate(builder: Builder) -> Builder:
-        return MODELS.add(name, builder)
-
-    return decorate
+    """Decorator registering a builder under `name`; names are unique."""
+    return MODELS.register(name)
 
 
 def list_models() -> list[str]:
