@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 # What the workflow needs from the repository; the trainer and library are replaced by a fake.
 COPIED = ["workflow", "configs", "environment.yaml", "vcon/grid.py", "vcon/schema_errors.py", "vcon/atomic.py",
-          "vcon/cli.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/lengths.py", "vcon/methods.py", "vcon/report"]
+          "vcon/cli.py", "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/lengths.py", "vcon/methods.py", "vcon/report"]
 
 
 def make_workflow_copy(dest: Path) -> Path:

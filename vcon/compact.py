@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from vcon.compressors import from_spec
 from vcon.compressors.packing import decode
-from vcon.export import CompressedLinear, LowRankLinear, export, is_blended
+from vcon.exporting import CompressedLinear, LowRankLinear, export, is_blended
 
 FORMAT = "vcon-compact/1"
 

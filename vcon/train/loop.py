@@ -18,7 +18,7 @@ from tqdm import tqdm
 from vcon import schedules
 from vcon.api import set_beta, set_step
 from vcon.data import compute_metrics
-from vcon.export import export
+from vcon.exporting import export
 from vcon.train.batches import epoch_seed
 from vcon.train.interrupt import Interrupted
 from vcon.train.resume import Checkpointing, Progress, TrainingDiverged, finite, release_original, restore

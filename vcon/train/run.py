@@ -11,7 +11,7 @@ from typing import Any
 import torch
 import yaml
 
-from vcon.stats import stats
+from vcon.statistics import stats
 from vcon.train import distributed, environment
 from vcon.train.checkpoint import CHECKPOINT_DIR, config_difference, read_checkpoint, resume_path
 from vcon.train.config import CellConfig

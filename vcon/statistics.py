@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from vcon.compact import compact_state, payload_bytes
 from vcon.compressors import from_spec
-from vcon.export import CompressedLinear, LowRankLinear, export, is_blended
+from vcon.exporting import CompressedLinear, LowRankLinear, export, is_blended
 
 FP32 = 4
 SPARSITY_DENOMINATOR = "weight entries of the compressed layers (biases excluded)"
