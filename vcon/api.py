@@ -8,7 +8,7 @@ from torch import nn
 
 from vcon.blend import Vanishing, VanishingLinear, VanishingLowRank
 from vcon.compressors import Compressor, FactorCompressor, SpecError, WeightCompressor, from_spec
-from vcon.layers import select_layers
+from vcon.selection import select_layers
 
 
 def _replace(model: nn.Module, name: str, new: nn.Module) -> None:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import vcon
-from vcon.layers import select_layers
+from vcon.selection import select_layers
 
 SPECS = [
     {"name": "prune", "sparsity": 0.9, "granularity": "layer"},

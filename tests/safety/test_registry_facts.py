@@ -71,7 +71,7 @@ def test_offline_dataset_facts(name):
 @pytest.mark.parametrize("name, input_spec", [("vit-digits", {"channels": 1, "image_size": 8}),
                                               ("bert-mini", {"vocab_size": 100, "max_length": 32})])
 def test_embedded_model_widths(name, input_spec):
-    from vcon.layers import select_layers
+    from vcon.selection import select_layers
     from vcon.models import build_model
 
     model = build_model(name, 10, input_spec)
