@@ -2,7 +2,7 @@
 
 Torch-free and loaded by path from the Snakefile (importing the readers takes seconds of torch import, and
 the paper grid lists ~750 jobs in a few seconds): the readers' tables are read from their source, not
-imported. tests/data/test_fetch.py keeps what this reads equal to the imported tables.
+imported. tests/safety/test_registry_facts.py keeps what this reads equal to the imported tables.
 """
 from __future__ import annotations
 

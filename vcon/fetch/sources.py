@@ -128,7 +128,7 @@ def _download(what: str, destination: Path, source_url: str, unreachable: Callab
                           f"again.") from None
     why = unreachable()
     if why:
-        raise Unavailable(f"{missing} It cannot be downloaded here: {urlsplit(source_url).netloc or source_url} is "
+        raise Unavailable(f"{missing} It cannot be downloaded here: {urlsplit(source_url).netloc} is "
                           f"out of reach from {socket.gethostname()} ({why}).") from None
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".fetching", dir=destination.parent))
@@ -208,6 +208,4 @@ def _hub_unreachable() -> str | None:
 def _url_unreachable(url: str) -> str | None:
     from vcon.models import hub
 
-    if hub.url_reachable(url):
-        return None
-    return "no such file" if urlsplit(url).scheme == "file" else "no network"
+    return None if hub.url_reachable(url) else "no network"

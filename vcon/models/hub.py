@@ -11,7 +11,6 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from huggingface_hub import constants
 from huggingface_hub.errors import RepositoryNotFoundError
@@ -50,11 +49,8 @@ def hub_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:
 
 
 def url_reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """Whether a TCP connection to the host of `url` opens within `timeout` (assumed yes behind a proxy);
-    for a file:// URL, whether the file exists."""
+    """Whether a TCP connection to the host of `url` opens within `timeout` (assumed yes behind a proxy)."""
     parts = urlsplit(url)
-    if parts.scheme == "file":
-        return os.path.exists(url2pathname(parts.path))
     if any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
         return True
     port = parts.port or (443 if parts.scheme == "https" else 80)
