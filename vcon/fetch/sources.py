@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from vcon.fetch.plan import GLUE_PREFIX, IMAGENET, datasets
+
 # What a checkpoint needs besides its weights: config, tokenizer and vocabulary files.
 CHECKPOINT_FILES = ["*.json", "*.txt", "*.model"]
 # Weights in the order transformers prefers them; the first the repository has is downloaded.
@@ -30,7 +32,8 @@ class Unavailable(Exception):
 
 
 class DownloadFailed(Exception):
-    """The source answered, but the download did not complete; nothing was left at the destination."""
+    """The source answered, but the download did not complete. Nothing is left at a data set's destination;
+    the Hugging Face cache keeps a checkpoint's partial files to resume them."""
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,6 @@ class Fetched:
 def fetch_dataset(name: str, root: str | None) -> Fetched:
     """`cifar10`, `cifar100`, `glue-<task>` or `imagenet` under the data directory `root` (None: the
     readers' environment variables), as the readers look for it."""
-    from vcon.fetch.plan import GLUE_PREFIX, IMAGENET, datasets
-
     if name not in datasets():
         raise Unavailable(f"{name!r} is not a data set read from files; choose one of {', '.join(sorted(datasets()))} "
                           f"(the embedded data sets need nothing)")
