@@ -50,6 +50,6 @@ FETCH_RECEIPTS = sorted({path for paths in CELL_FETCHES.values() for path in pat
 
 
 def fetched_inputs(wildcards):
-    """The receipts of what a cell reads. Ancient: a receipt written again later (a refetch) never reruns
-    finished cells; only a missing receipt does (docs/workflow.md)."""
+    """The receipts of what a cell reads. Ancient: a receipt written again later (a refetch) reruns no
+    finished cell; a deleted one, made anew, reruns those that read it (docs/workflow.md)."""
     return [ancient(path) for path in CELL_FETCHES[cell(wildcards).run_id]]

@@ -36,7 +36,7 @@ rule fetch_checkpoint:
     conda:
         ENVIRONMENT
     shell:
-        "python -m vcon fetch checkpoint {wildcards.hub_id} --receipt {output} > {log} 2>&1"
+        "python -m vcon fetch checkpoint {wildcards.hub_id:q} --receipt {output} > {log} 2>&1"
         " || {{ status=$?; cat {log} >&2; exit $status; }}"
 
 
