@@ -13,8 +13,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 # What the workflow needs from the repository; the trainer and library are replaced by a fake.
+# vcon/fetch/plan.py reads the tables of the data and model modules listed after it, without importing them.
 COPIED = ["workflow", "configs", "environment.yaml", "vcon/grid.py", "vcon/schema_errors.py", "vcon/atomic.py",
-          "vcon/cli.py", "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/lengths.py", "vcon/methods.py", "vcon/report"]
+          "vcon/cli.py", "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/lengths.py",
+          "vcon/methods.py", "vcon/names.py", "vcon/report", "vcon/fetch/plan.py",
+          "vcon/data/cifar.py", "vcon/data/glue.py", "vcon/models/pretrained.py", "vcon/models/hub.py"]
 
 
 def make_workflow_copy(dest: Path) -> Path:

@@ -76,3 +76,15 @@ def test_embedded_model_widths(name, input_spec):
 
     model = build_model(name, 10, input_spec)
     assert min(min(layer.weight.shape) for layer in select_layers(model).values()) == grid.MODEL_WIDTHS[name]
+
+
+def test_fetch_plan_reads_the_readers_tables():
+    """vcon/fetch/plan.py reads these from the readers' source (the Snakefile must not import torch)."""
+    from vcon.data.cifar import CIFARS
+    from vcon.data.glue import TASKS
+    from vcon.fetch import plan
+    from vcon.models.pretrained import HUB_MODELS
+
+    assert plan.datasets() == {*CIFARS, *(f"glue-{task}" for task in TASKS), "imagenet"}
+    assert plan.datasets() <= set(list_datasets())
+    assert plan.hub_models() == {name: hub_id for name, (hub_id, _) in HUB_MODELS.items()}

@@ -9,7 +9,9 @@ The files come from `data_root`, `VCON_CIFAR_ROOT` or `VCON_DATA_ROOT`: the dire
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
 from vcon.data.mixup import MixUp
@@ -55,13 +57,19 @@ def transforms(spec: Cifar, size: int, train: bool, recipe: str):  # -> torchvis
     return T.Compose([*steps, T.ToTensor(), T.Normalize(spec.mean, spec.std)])
 
 
+def locate(name: str, root: str | os.PathLike[str] | None) -> Path:
+    """The directory holding `CIFARS[name].folder` complete; FileNotFoundError saying where to put it."""
+    spec = CIFARS[name]
+    return find_data(
+        name, root, ENV_VAR, required=[f"{spec.folder}/{file}" for file in spec.files], subdirs=("cifar",),
+        how_to_get=f"run `vcon fetch {name} --root DIR` where there is network, or download {spec.url} and extract "
+                   f"it into that directory.",
+    )
+
+
 def build_cifar(name: str, options: DatasetOptions) -> DatasetBundle:
     spec = CIFARS[name]
-    root = find_data(
-        name, options.root, ENV_VAR, required=[f"{spec.folder}/{file}" for file in spec.files], subdirs=("cifar",),
-        how_to_get=f"download {spec.url} and extract it into that directory, or run "
-                   f"`torchvision.datasets.{spec.reader}(DIR, download=True)` once where there is network.",
-    )
+    root = locate(name, options.root)
     from torchvision import datasets
 
     reader = getattr(datasets, spec.reader)

@@ -11,8 +11,10 @@ regression with one output), accuracy otherwise.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
@@ -48,17 +50,21 @@ TASKS = {
 
 
 def how_to_get(task: str) -> str:
-    return (f"on a machine with network, `datasets.load_dataset({HUB_ID!r}, {task!r}).save_to_disk('DIR/{task}')`, "
-            f"then copy DIR here.")
+    return (f"run `vcon fetch glue-{task} --root DIR` where there is network (it saves DIR/glue/{task}), or "
+            f"`datasets.load_dataset({HUB_ID!r}, {task!r}).save_to_disk('DIR/glue/{task}')`, then copy DIR here.")
+
+
+def locate(task: str, root: str | os.PathLike[str] | None) -> Path:
+    """The saved DatasetDict of `task` under the data directory; FileNotFoundError saying where to put it."""
+    return find_data(f"glue-{task}", root, ENV_VAR, required=("dataset_dict.json",), subdirs=(task, f"glue/{task}"),
+                     how_to_get=how_to_get(task), include_base=False)
 
 
 def load(task: str, options: DatasetOptions) -> Any:  # -> datasets.DatasetDict
     import datasets
 
     if configured_root(options.root, ENV_VAR) is not None:
-        path = find_data(f"glue-{task}", options.root, ENV_VAR, required=("dataset_dict.json",),
-                         subdirs=(task, f"glue/{task}"), how_to_get=how_to_get(task), include_base=False)
-        return datasets.load_from_disk(str(path))
+        return datasets.load_from_disk(str(locate(task, options.root)))
     try:
         return datasets.load_dataset(HUB_ID, task)
     except Exception as error:  # no network, no cache: say how to work offline

@@ -9,6 +9,9 @@ ROOT comes from `data_root`, `VCON_IMAGENET_ROOT` or `VCON_DATA_ROOT` (or its `i
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from vcon.data.bundle import DatasetBundle, DatasetOptions
 from vcon.data.mixup import MixUp
 from vcon.data.recipes import MIXUP_ALPHA, authors_transforms, mixes_batches
@@ -37,10 +40,14 @@ def transforms(size: int, train: bool, recipe: str):  # -> torchvision transform
     return T.Compose([*steps, T.ToTensor(), T.Normalize(MEAN, STD)])
 
 
+def locate(root: str | os.PathLike[str] | None) -> Path:
+    """The directory holding train/ and val/; FileNotFoundError saying where to put them and how to get them."""
+    return find_data("imagenet", root, ENV_VAR, required=("train", "val"), subdirs=("imagenet",), how_to_get=HOW_TO_GET)
+
+
 @register_dataset("imagenet")
 def build_imagenet(options: DatasetOptions) -> DatasetBundle:
-    root = find_data("imagenet", options.root, ENV_VAR, required=("train", "val"), subdirs=("imagenet",),
-                     how_to_get=HOW_TO_GET)
+    root = locate(options.root)
     from torchvision.datasets import ImageFolder
 
     size = options.image_size or DEFAULT_IMAGE_SIZE

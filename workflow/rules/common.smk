@@ -62,7 +62,7 @@ def _sources(*patterns, exclude=()):
 # Everything a training result depends on besides its cell config: the library, models, data and
 # trainer sources. The digest enters the train rule's shell command, so a change shows up as
 # "code changed" (`--list-changes code`) and reruns every cell; see docs/workflow.md to keep runs.
-TRAINER_SOURCES = _sources("vcon/**/*.py", exclude=("vcon/report/", "vcon/grid.py"))
+TRAINER_SOURCES = _sources("vcon/**/*.py", exclude=("vcon/report/", "vcon/grid.py", "vcon/fetch/"))
 TRAINER_DIGEST = hashlib.sha256(
     b"".join(p.encode() + b"\0" + (ROOT / p).read_bytes() for p in TRAINER_SOURCES)
 ).hexdigest()[:16]

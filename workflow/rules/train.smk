@@ -6,6 +6,7 @@ rule train:
         run=TRAIN_RUN,
     input:
         init=init_metrics,
+        fetched=fetched_inputs,
     output:
         metrics=f"{RUNS}/{{run}}/metrics.json",
         cell=f"{CELL_CONFIGS}/{{run}}.yaml",
