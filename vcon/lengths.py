@@ -13,6 +13,7 @@ from typing import Any
 
 _EPOCHS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*ep\s*$", re.IGNORECASE)
 _STEPS = re.compile(r"^\s*(\d+)\s*$")
+PATTERN = r"^\s*([0-9]+|[0-9]+(\.[0-9]+)?\s*[eE][pP])\s*$"  # either, as one JSON-schema pattern
 
 
 class LengthError(ValueError):

@@ -20,6 +20,13 @@ def dotted(parts: Iterable[Any]) -> str:
     return ".".join(str(p) for p in parts) or "(top level)"
 
 
+def _spelled(value: Any) -> str:
+    """A value as YAML writes it: true, false, null, or the text."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return str(value)
+
+
 def _types(value: Any) -> str:
     names = value if isinstance(value, list) else [value]
     return " or ".join(_TYPES.get(n, n) for n in names)
@@ -36,7 +43,7 @@ def _allowed(error: Any) -> str:
     if keyword == "type":
         return _types(limit)
     if keyword == "enum":
-        return "one of " + ", ".join(str(v) for v in limit) + did_you_mean(error.instance, limit)
+        return "one of " + ", ".join(_spelled(v) for v in limit) + did_you_mean(error.instance, limit)
     if keyword == "const":
         return repr(limit)
     if keyword == "pattern":

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vcon.data import DatasetOptions, build_dataset
-from vcon.data import glyphs
+from vcon.data import glyph_images, glyphs
 from vcon.data.digits import load_digits
 
 
@@ -29,7 +29,7 @@ def test_description(bundle):
 
 
 def test_every_class_from_every_font(bundle):
-    templates, labels = glyphs.templates()
+    templates, labels = glyph_images.templates()
     assert len(templates) == len(glyphs.FONTS) * len(glyphs.CHARACTERS) * len(glyphs.STROKES) == 4092
     assert torch.equal(torch.bincount(labels), torch.full((62,), 66))
     counts = torch.bincount(bundle.train.labels, minlength=62)
@@ -54,7 +54,7 @@ def test_same_images_on_every_build_and_seed(bundle):
 def test_no_digits_image_in_the_source(bundle):
     """The target (handwritten scans) and the source (rendered fonts) share no image, whatever the
     standardization: compared as raw block counts."""
-    counts, _ = glyphs.generate(sum(glyphs.SIZES), torch.Generator().manual_seed(glyphs.GENERATOR_SEED))
+    counts, _ = glyph_images.generate(sum(glyphs.SIZES), torch.Generator().manual_seed(glyphs.GENERATOR_SEED))
     digits, _ = load_digits()
     source = {tuple(image.flatten().int().tolist()) for image in counts}
     assert not any(tuple(int(v) for v in image.flatten()) in source for image in digits)

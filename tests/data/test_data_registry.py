@@ -43,3 +43,19 @@ def test_register_and_build_passes_options(monkeypatch):
     assert seen == [options, DatasetOptions()]
     with pytest.raises(ValueError, match="already registered"):
         register_dataset("toy")(build_toy)
+
+
+@pytest.mark.parametrize("name", ["digits", "glyphs", "synthetic-text", "synthetic-clauses"])
+def test_declared_facts_are_what_the_builder_makes(name):
+    """The registry's train_size and classes (which the workflow checks configs against) are the built data's."""
+    entry = registry.DATASETS.get(name)
+    data = build_dataset(name, DatasetOptions())
+    assert (len(data.train), data.num_classes, entry.files) == (entry.train_size, entry.classes, False)
+
+
+def test_importing_the_registry_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, vcon.data, vcon.models, vcon.grid; print(sorted(m for m in ('torch', 'transformers', 'timm') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

@@ -75,7 +75,7 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch, bert_dir: Path, vit_dir: Path) -> 
         "someone/old-vit": {"config.json": (vit_dir / "config.json").read_bytes(),
                             "pytorch_model.bin": b"weights", "README.md": b"# old"},
         "someone/no-weights": {"config.json": b"{}"},
-        HUB_MODELS["vit-tiny"][0]: repo_of(vit_dir),
+        HUB_MODELS["vit-tiny"].hub_id: repo_of(vit_dir),
     })
     monkeypatch.setattr(huggingface_hub, "snapshot_download", hub)
     return hub
@@ -118,7 +118,7 @@ def test_pytorch_weights_when_the_repo_has_no_safetensors(capsys, fake_hub, hub_
 
 def test_registered_name_fetches_its_hub_id(capsys, fake_hub, hub_answers, tmp_path):
     code, _, _ = fetch(capsys, "vit-tiny", "--receipt", str(tmp_path / "receipt.json"))
-    hub_id = HUB_MODELS["vit-tiny"][0]
+    hub_id = HUB_MODELS["vit-tiny"].hub_id
     assert code == 0 and [repo for repo, _ in fake_hub.calls] == [hub_id]
     receipt = json.loads((tmp_path / "receipt.json").read_text())
     assert {k: receipt[k] for k in ("what", "kind", "where", "source", "downloaded")} == {

@@ -75,3 +75,14 @@ def test_missing_relative_directory_suggests_names() -> None:
 def test_num_classes_must_be_positive_int(num_classes: object) -> None:
     with pytest.raises(ValueError, match="num_classes must be a positive int"):
         build_model("vit-digits", num_classes=num_classes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name, input_spec", [("vit-digits", {"channels": 1, "image_size": 8}),
+                                              ("bert-mini", {"vocab_size": 100, "max_length": 32})])
+def test_declared_width_is_the_smallest_compressed_layer(name, input_spec):
+    """The registry's width bounds a low-rank rank before any job; it is the built model's."""
+    from vcon.selection import select_layers
+
+    model = build_model(name, 10, input_spec)
+    smallest = min(min(layer.weight.shape) for layer in select_layers(model).values())
+    assert smallest == registry.MODELS.get(name).width == 64

@@ -1,4 +1,4 @@
-"""What the training jobs of configs/paper.yaml ask a cluster for under workflow/profiles/slurm, from
+"""What the training jobs of configs/paper.yaml ask a cluster for under profiles/slurm, from
 Snakemake's dry run (no cluster needed): resources per model and dataset, torchrun for multi-GPU
 cells, partition and account from the environment or the command line."""
 from __future__ import annotations

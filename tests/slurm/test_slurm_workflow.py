@@ -1,4 +1,4 @@
-"""configs/test-tiny.yaml through workflow/profiles/slurm on the localhost cluster: every training job
+"""configs/test-tiny.yaml through profiles/slurm on the localhost cluster: every training job
 goes through sbatch, and the results are those of the local run (tests/conftest.py: tiny_local_run)."""
 from __future__ import annotations
 

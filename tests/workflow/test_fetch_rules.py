@@ -26,7 +26,7 @@ PAPER_DATASETS = ["cifar10", "cifar100", "imagenet", "glue-cola", "glue-sst2", "
 
 @pytest.mark.parametrize("config, dataset, checkpoints", [
     ({"model": "vit-tiny", "dataset": "cifar10", "init": "scratch"}, "cifar10", ["WinKawaks/vit-tiny-patch16-224"]),
-    ({"model": "bert-base", "dataset": "glue-rte", "init": "pretrained"}, "glue-rte", ["bert-base-uncased"]),
+    ({"model": "bert-base", "dataset": "glue-rte", "init": "pretrained"}, "glue-rte", ["google-bert/bert-base-uncased"]),
     ({"model": "a/b", "dataset": "imagenet", "init": "c/d"}, "imagenet", ["a/b", "c/d"]),
     ({"model": "a/b", "dataset": "glue-sst2", "init": "a/b"}, "glue-sst2", ["a/b"]),
     ({"model": "a/b", "dataset": "cifar100", "init": "results/runs/m/cifar100/dense/seed0"}, "cifar100", ["a/b"]),

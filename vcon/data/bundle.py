@@ -4,11 +4,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-from torch.utils.data import Dataset
+from typing import TYPE_CHECKING, Any
 
 from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, check_recipe
+
+if TYPE_CHECKING:
+    from torch.utils.data import Dataset
 
 
 @dataclass(frozen=True)

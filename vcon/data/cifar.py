@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
-from vcon.data.mixup import MixUp
 from vcon.data.recipes import MIXUP_ALPHA, authors_transforms, mixes_batches
 from vcon.data.registry import register_dataset
 from vcon.data.roots import find_data
-from vcon.data.splits import halves
 
 ENV_VAR = "VCON_CIFAR_ROOT"
 DEFAULT_IMAGE_SIZE = 224
@@ -33,16 +32,17 @@ class Cifar:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     url: str
+    train_size: int
 
 
 CIFARS = {
     "cifar10": Cifar("CIFAR10", "cifar-10-batches-py",
                      tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"), 10,
                      (0.49139968, 0.48215827, 0.44653124), (0.24703233, 0.24348505, 0.26158768),
-                     "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"),
+                     "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz", 50_000),
     "cifar100": Cifar("CIFAR100", "cifar-100-python", ("train", "test", "meta"), 100,
                       (0.5074, 0.4867, 0.4411), (0.2011, 0.1987, 0.2025),
-                      "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"),
+                      "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz", 50_000),
 }
 
 
@@ -68,9 +68,13 @@ def locate(name: str, root: str | os.PathLike[str] | None) -> Path:
 
 
 def build_cifar(name: str, options: DatasetOptions) -> DatasetBundle:
+    from torchvision import datasets
+
+    from vcon.data.mixup import MixUp
+    from vcon.data.splits import halves
+
     spec = CIFARS[name]
     root = locate(name, options.root)
-    from torchvision import datasets
 
     reader = getattr(datasets, spec.reader)
     size = options.image_size or DEFAULT_IMAGE_SIZE
@@ -83,11 +87,6 @@ def build_cifar(name: str, options: DatasetOptions) -> DatasetBundle:
                          train_batch_transform=MixUp(spec.num_classes, MIXUP_ALPHA) if mixup else None)
 
 
-@register_dataset("cifar10")
-def build_cifar10(options: DatasetOptions) -> DatasetBundle:
-    return build_cifar("cifar10", options)
-
-
-@register_dataset("cifar100")
-def build_cifar100(options: DatasetOptions) -> DatasetBundle:
-    return build_cifar("cifar100", options)
+for _name, _spec in CIFARS.items():
+    register_dataset(_name, train_size=_spec.train_size, classes=_spec.num_classes, files=True)(
+        partial(build_cifar, _name))

@@ -14,15 +14,13 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
-from vcon.data.images import ImageTensorDataset
 from vcon.data.registry import register_dataset
 from vcon.data.splits import stratified_parts
 
 SPLIT_SEED = 0
+IMAGES = 1797
 HELD_OUT = 270  # each of val and test: 15 % of 1,797
 
 
@@ -47,6 +45,8 @@ def split_indices(labels: list[int]) -> tuple[list[int], list[int], list[int]]:
     The samples are shuffled under SPLIT_SEED, then ordered by (rank within their class) / (class
     size), which interleaves the classes in proportion; test takes the first HELD_OUT, val the next.
     """
+    import torch
+
     target = torch.tensor(labels)
     order = torch.randperm(len(target), generator=torch.Generator().manual_seed(SPLIT_SEED))
     shuffled = target[order]
@@ -69,8 +69,13 @@ def per_seed_split(labels: list[int], options: DatasetOptions) -> tuple[list[int
     return train, val, test
 
 
-@register_dataset("digits")
+@register_dataset("digits", train_size=IMAGES - 2 * HELD_OUT, classes=10)
 def build_digits(options: DatasetOptions) -> DatasetBundle:
+    import torch
+    import torch.nn.functional as F
+
+    from vcon.data.images import ImageTensorDataset
+
     raw_images, raw_labels = load_digits()
     images = torch.from_numpy(raw_images).unsqueeze(1)
     labels = torch.from_numpy(raw_labels)

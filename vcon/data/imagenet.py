@@ -13,12 +13,11 @@ import os
 from pathlib import Path
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
-from vcon.data.mixup import MixUp
 from vcon.data.recipes import MIXUP_ALPHA, authors_transforms, mixes_batches
 from vcon.data.registry import register_dataset
 from vcon.data.roots import find_data
-from vcon.data.splits import halves
 
+NAME = "imagenet"
 ENV_VAR = "VCON_IMAGENET_ROOT"
 DEFAULT_IMAGE_SIZE = 224
 MEAN = (0.485, 0.456, 0.406)
@@ -45,11 +44,14 @@ def locate(root: str | os.PathLike[str] | None) -> Path:
     return find_data("imagenet", root, ENV_VAR, required=("train", "val"), subdirs=("imagenet",), how_to_get=HOW_TO_GET)
 
 
-@register_dataset("imagenet")
+@register_dataset(NAME, files=True)
 def build_imagenet(options: DatasetOptions) -> DatasetBundle:
-    root = locate(options.root)
     from torchvision.datasets import ImageFolder
 
+    from vcon.data.mixup import MixUp
+    from vcon.data.splits import halves
+
+    root = locate(options.root)
     size = options.image_size or DEFAULT_IMAGE_SIZE
     recipe = options.image_recipe
     train = ImageFolder(str(root / "train"), transform=transforms(size, options.augment, recipe))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-from torch.utils.data import Dataset, Subset, random_split
+
+if TYPE_CHECKING:
+    from torch.utils.data import Dataset, Subset
 
 SPLIT_SEED = 42
 
@@ -17,6 +20,9 @@ def halves(dataset: Dataset) -> tuple[Subset, Subset]:
     Used where the official test labels are unavailable or the official test split is split in
     two; an odd element goes to the test half. The same for every run seed.
     """
+    import torch
+    from torch.utils.data import random_split
+
     size = len(dataset)  # type: ignore[arg-type]
     val, test = random_split(dataset, [size // 2, size - size // 2],
                              generator=torch.Generator().manual_seed(SPLIT_SEED))
@@ -66,6 +72,8 @@ def labels_of(dataset: Dataset) -> list[int | float]:
         values = getattr(dataset, attribute, None)
         if values is not None:
             return np.asarray(values).tolist()
+    from torch.utils.data import Subset
+
     if isinstance(dataset, Subset):
         inner = labels_of(dataset.dataset)
         return [inner[i] for i in dataset.indices]
@@ -78,6 +86,8 @@ def train_subset(dataset: Dataset, size: int, seed: int) -> Subset:
     total = len(dataset)  # type: ignore[arg-type]
     if not 1 <= size <= total:
         raise ValueError(f"train_size must be between 1 and the {total} training examples, got {size}")
+    from torch.utils.data import Subset
+
     labels = labels_of(dataset)
     if labels and isinstance(labels[0], float):
         labels = [0] * total

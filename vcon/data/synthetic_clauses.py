@@ -48,7 +48,7 @@ def generate_source_splits() -> list[tuple[list[list[str]], list[int]]]:
     return [generate(count, rng, excluded) for count in SIZES]
 
 
-@register_dataset("synthetic-clauses")
+@register_dataset("synthetic-clauses", train_size=SIZES[0], classes=NUM_CLASSES)
 def build_synthetic_clauses(options: DatasetOptions) -> DatasetBundle:
     max_length = checked_max_length(options, "synthetic-clauses")
     return bundle(generate_source_splits(), num_classes=NUM_CLASSES, max_length=max_length)

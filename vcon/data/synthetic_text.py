@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
 from vcon.data.registry import register_dataset
-from vcon.data.text import PadCollate, TokenizedDataset
 
 SPECIAL = ("[PAD]", "[CLS]", "[SEP]", "[UNK]")
 POSITIVE = ("good great excellent wonderful brilliant lovely pleasant superb delightful charming fantastic "
@@ -127,7 +126,7 @@ def encode(words: list[str], max_length: int) -> list[int]:
     return [VOCAB["[CLS]"], *ids, VOCAB["[SEP]"]]
 
 
-@register_dataset("synthetic-text")
+@register_dataset("synthetic-text", train_size=SIZES[0], classes=2)
 def build_synthetic_text(options: DatasetOptions) -> DatasetBundle:
     max_length = checked_max_length(options, "synthetic-text")
     return bundle(generate_splits(), num_classes=2, max_length=max_length)
@@ -135,6 +134,8 @@ def build_synthetic_text(options: DatasetOptions) -> DatasetBundle:
 
 def bundle(splits: list[tuple[list[list[str]], list[int]]], num_classes: int, max_length: int) -> DatasetBundle:
     """A text bundle of (sentences, labels) splits in this grammar's vocabulary."""
+    from vcon.data.text import PadCollate, TokenizedDataset
+
     datasets = [TokenizedDataset([{"input_ids": [encode(words, max_length) for words in texts]}], labels)
                 for texts, labels in splits]
     return DatasetBundle(*datasets, num_classes=num_classes, task="text", metric="accuracy",

@@ -1,61 +1,25 @@
 """What a cell needs on disk before it trains: its data set's files and the hub checkpoints it loads.
 
-Torch-free and loaded by path from the Snakefile (importing the readers takes seconds of torch import, and
-the paper grid lists ~750 jobs in a few seconds): the readers' tables are read from their source, not
-imported. tests/safety/test_registry_facts.py keeps what this reads equal to the imported tables.
+Read from the registries, which import no torch, so the workflow lists the paper grid's jobs in seconds.
 """
 from __future__ import annotations
 
-import ast
-import importlib.util
 from collections.abc import Mapping
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-PACKAGE = Path(__file__).resolve().parents[1]
-GLUE_PREFIX = "glue-"
-IMAGENET = "imagenet"
+from vcon.data.registry import DATASETS
+from vcon.models import hub
+from vcon.models.registry import MODELS
 
 
-def _assigned(relative: str, name: str) -> ast.expr:
-    """The expression assigned to the top-level `name` of the module `vcon/<relative>`."""
-    tree = ast.parse((PACKAGE / relative).read_text())
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        if any(isinstance(target, ast.Name) and target.id == name for target in targets) and node.value is not None:
-            return node.value
-    raise LookupError(f"vcon/{relative} assigns no top-level {name}")
-
-
-def _keys(relative: str, name: str) -> list[str]:
-    table = _assigned(relative, name)
-    if not isinstance(table, ast.Dict):
-        raise LookupError(f"vcon/{relative}: {name} is not a dict literal")
-    return [ast.literal_eval(key) for key in table.keys]
-
-
-@cache
 def datasets() -> frozenset[str]:
-    """The data sets read from files: vcon/data/cifar.py's CIFARS, glue.py's TASKS, and ImageNet."""
-    glue = [GLUE_PREFIX + task for task in _keys("data/glue.py", "TASKS")]
-    return frozenset([*_keys("data/cifar.py", "CIFARS"), *glue, IMAGENET])
+    """The data sets read from files (CIFAR, GLUE, ImageNet): fetched or placed, not made by the code."""
+    return frozenset(name for name, entry in DATASETS.items() if entry.files)
 
 
-@cache
 def hub_models() -> dict[str, str]:
-    """Registered names of hub checkpoints -> hub id (vcon/models/pretrained.py's HUB_MODELS)."""
-    table = ast.literal_eval(_assigned("models/pretrained.py", "HUB_MODELS"))
-    return {name: hub_id for name, (hub_id, _family) in table.items()}
-
-
-@cache
-def _hub() -> Any:
-    """vcon/models/hub.py (hub ids and local directories, as the trainer tells them apart), by path."""
-    spec = importlib.util.spec_from_file_location("vcon_fetch_hub", PACKAGE / "models" / "hub.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Registered names of hub checkpoints -> hub id."""
+    return {name: entry.hub_id for name, entry in MODELS.items() if entry.hub_id}
 
 
 def dataset(config: Mapping[str, Any]) -> str | None:
@@ -75,13 +39,12 @@ def checkpoints(config: Mapping[str, Any]) -> list[str]:
 def _model_checkpoint(model: Any) -> str | None:
     if not isinstance(model, str):
         return None
-    if model in hub_models():
-        return hub_models()[model]
+    if model in MODELS:
+        return MODELS.get(model).hub_id
     return _init_checkpoint(model)
 
 
 def _init_checkpoint(init: Any) -> str | None:
-    hub = _hub()
     if not isinstance(init, str) or hub.is_local_dir(init) or hub.looks_like_path(init) or not hub.is_hub_id(init):
         return None
     return init

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from vcon.fetch.plan import GLUE_PREFIX, IMAGENET, datasets
+from vcon.data import glue, imagenet
+from vcon.fetch.plan import datasets
 
 # What a checkpoint needs besides its weights: config, tokenizer and vocabulary files.
 CHECKPOINT_FILES = ["*.json", "*.txt", "*.model"]
@@ -51,10 +52,10 @@ def fetch_dataset(name: str, root: str | None) -> Fetched:
     if name not in datasets():
         raise Unavailable(f"{name!r} is not a data set read from files; choose one of {', '.join(sorted(datasets()))} "
                           f"(the embedded data sets need nothing)")
-    if name == IMAGENET:
+    if name == imagenet.NAME:
         return _imagenet(root)
-    if name.startswith(GLUE_PREFIX):
-        return _glue(name.removeprefix(GLUE_PREFIX), root)
+    if name.startswith(glue.PREFIX):
+        return _glue(name.removeprefix(glue.PREFIX), root)
     return _cifar(name, root)
 
 
@@ -79,8 +80,6 @@ def _cifar(name: str, root: str | None) -> Fetched:
 
 
 def _glue(task: str, root: str | None) -> Fetched:
-    from vcon.data import glue
-
     source = f"{glue.HUB_ID} ({task})"
     try:
         return Fetched(f"glue-{task}", "data set", str(glue.locate(task, root)), source, downloaded=False)
@@ -100,8 +99,6 @@ def _glue(task: str, root: str | None) -> Fetched:
 
 
 def _imagenet(root: str | None) -> Fetched:
-    from vcon.data import imagenet
-
     try:
         return Fetched("imagenet", "data set", str(imagenet.locate(root)), "https://image-net.org", downloaded=False)
     except FileNotFoundError as missing:
@@ -150,12 +147,13 @@ def fetch_checkpoint(name: str) -> Fetched:
     from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
 
     from vcon.models import hub
-    from vcon.models.pretrained import HUB_MODELS
+    from vcon.models.registry import MODELS
 
-    repo = HUB_MODELS[name][0] if name in HUB_MODELS else name
-    if name not in HUB_MODELS and (hub.looks_like_path(name) or not hub.is_hub_id(name)):
+    hub_names = [model for model, entry in MODELS.items() if entry.hub_id]
+    repo = MODELS.get(name).hub_id if name in hub_names else name
+    if name not in hub_names and (hub.looks_like_path(name) or not hub.is_hub_id(name)):
         raise Unavailable(f"{name!r} is not a hub id (owner/name) nor a registered name of one "
-                          f"({', '.join(sorted(HUB_MODELS))}); a local directory needs no fetch")
+                          f"({', '.join(hub_names)}); a local directory needs no fetch")
     for weights in CHECKPOINT_WEIGHTS:
         try:
             folder = huggingface_hub.snapshot_download(repo, allow_patterns=CHECKPOINT_FILES + weights,

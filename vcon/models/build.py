@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vcon.models import hub
-from vcon.models.classifier import Classifier
-from vcon.models.hf import build_hf
 from vcon.models.registry import MODELS, get_builder
 from vcon.names import did_you_mean
 from vcon.models.spec import check_num_classes
+
+if TYPE_CHECKING:
+    from vcon.models.classifier import Classifier
 
 
 def build_model(
@@ -33,6 +34,8 @@ def build_model(
     builder = get_builder(name)
     if builder is not None:
         return builder(num_classes, input_spec, init)
+    from vcon.models.hf import build_hf
+
     return build_hf(unregistered_source(name), num_classes, input_spec, init)
 
 

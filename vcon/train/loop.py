@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from vcon import schedules
 from vcon.api import set_beta, set_step
-from vcon.data import compute_metrics
+from vcon.data.metrics import compute_metrics
 from vcon.exporting import export
 from vcon.train.batches import epoch_seed
 from vcon.train.interrupt import Interrupted

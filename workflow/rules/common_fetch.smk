@@ -1,22 +1,16 @@
 import re
 import shlex
 
+from vcon.fetch import plan as fetch_plan
+
 # Data sets read from files and hub checkpoints, fetched once by `vcon fetch` on the machine running
 # Snakemake (local rules: compute nodes need no network), before any cell that reads them trains.
 # Embedded data and models need nothing, so the default grid has no fetch jobs. What each cell needs:
-# vcon/fetch/plan.py, loaded by path (no torch import while listing jobs). Each fetch writes a receipt
+# vcon/fetch/plan.py (no torch import while listing jobs). Each fetch writes a receipt
 # under results/fetched/, not under the data directory, which may be mounted read-only.
 FETCH_DIR = "results/fetched"
 
 
-def _load_fetch_plan():
-    spec = importlib.util.spec_from_file_location("vcon_fetch_plan", ROOT / "vcon" / "fetch" / "plan.py")
-    loaded = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loaded)
-    return loaded
-
-
-fetch_plan = _load_fetch_plan()
 FETCH_DATASETS = "|".join(re.escape(name) for name in sorted(fetch_plan.datasets()))
 
 
