@@ -11,7 +11,7 @@ from localhost_cluster import REPO
 from workflow_run import run_snakemake, workflow_args
 
 PAPER = REPO / "configs" / "paper.yaml"
-PROFILE = ("--workflow-profile", str(REPO / "workflow" / "profiles" / "slurm"))
+PROFILE = ("--workflow-profile", str(REPO / "profiles" / "slurm"))
 TINY = "vit-tiny/cifar10/dense/seed42"
 BASE_IMAGENET = "vit-base/imagenet/dense/seed42"
 
