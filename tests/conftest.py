@@ -5,6 +5,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from local_servers import hub_endpoint
 from workflow_run import WorkflowRun, private_runtime_dir, run_snakemake, stop_warm_workers, workflow_args
 
 
@@ -22,3 +23,17 @@ def tiny_local_run(tmp_path_factory) -> Iterator[WorkflowRun]:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     yield WorkflowRun(workdir, args, seconds, runtime_dir)
     stop_warm_workers(runtime_dir)
+
+
+@pytest.fixture
+def hub_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The hub endpoint is a local port that accepts connections: the reachability probe passes."""
+    with hub_endpoint(monkeypatch, answers=True) as url:
+        yield url
+
+
+@pytest.fixture
+def hub_out_of_reach(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The hub endpoint is a local port that refuses connections: the probe fails, as without network."""
+    with hub_endpoint(monkeypatch, answers=False) as url:
+        yield url

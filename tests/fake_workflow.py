@@ -13,8 +13,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 # What the workflow needs from the repository; the trainer and library are replaced by a fake.
-COPIED = ["workflow", "configs", "environment.yaml", "vcon/grid.py", "vcon/schema_errors.py", "vcon/atomic.py",
-          "vcon/cli.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/report"]
+COPIED = ["Snakefile", "workflow", "profiles", "configs", "environment.yaml", "vcon/grid", "vcon/schema_errors.py",
+          "vcon/atomic.py", "vcon/cli.py", "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py",
+          "vcon/lengths.py", "vcon/methods.py", "vcon/names.py", "vcon/report", "vcon/fetch", "vcon/data",
+          "vcon/models", "vcon/train/config.py"]
 
 
 def make_workflow_copy(dest: Path) -> Path:
@@ -26,7 +28,7 @@ def make_workflow_copy(dest: Path) -> Path:
             (dest / item).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / item)
     (dest / "vcon" / "__init__.py").write_text("")
-    (dest / "vcon" / "train").mkdir()
+    (dest / "vcon" / "train").mkdir(exist_ok=True)
     (dest / "vcon" / "train" / "__init__.py").write_text("")
     shutil.copy2(Path(__file__).parent / "workflow" / "fake_train.py", dest / "vcon" / "train" / "cli.py")
     return dest

@@ -47,7 +47,7 @@ def stop_warm_workers(runtime_dir: Path) -> None:
 
 
 def workflow_args(workdir: Path, config: Path = TINY_CONFIG) -> tuple[str, ...]:
-    return "-s", str(REPO / "workflow" / "Snakefile"), "-d", str(workdir), "--configfile", str(config)
+    return "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config)
 
 
 def snakemake_command(*args: str, timeout: int) -> list[str]:

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank
     from vcon.compact import load_compact, save_compact
     from vcon.compressors import COMPRESSORS, SpecError, from_spec, list_compressors, register_compressor
-    from vcon.export import CompressedLinear, LowRankLinear, export
-    from vcon.stats import stats
+    from vcon.exporting import CompressedLinear, LowRankLinear, export
+    from vcon.statistics import stats
 
 # Imported on first use, so that `python -m vcon train` can hand a cell to a warm worker
 # (vcon.warm) without importing torch first.
@@ -30,8 +30,8 @@ _HOMES = {
     "load_compact": "vcon.compact", "save_compact": "vcon.compact",
     "COMPRESSORS": "vcon.compressors", "SpecError": "vcon.compressors", "from_spec": "vcon.compressors",
     "list_compressors": "vcon.compressors", "register_compressor": "vcon.compressors",
-    "CompressedLinear": "vcon.export", "LowRankLinear": "vcon.export", "export": "vcon.export",
-    "stats": "vcon.stats",
+    "CompressedLinear": "vcon.exporting", "LowRankLinear": "vcon.exporting", "export": "vcon.exporting",
+    "stats": "vcon.statistics",
 }
 
 

@@ -8,7 +8,7 @@ from torch import nn
 
 from vcon.blend import Vanishing, VanishingLinear, VanishingLowRank, modules_in_order, prepare_layers
 from vcon.compressors import Compressor, FactorCompressor, SpecError, WeightCompressor, from_spec
-from vcon.layers import select_layers
+from vcon.selection import select_layers
 
 
 def _replace(model: nn.Module, name: str, new: nn.Module) -> None:
@@ -29,7 +29,8 @@ def compress(
     spec: e.g. {"name": "prune", "sparsity": 0.9, "granularity": "layer"}.
     layers: glob patterns of module names; None picks every linear inside the transformer blocks.
     original: "shared" | "frozen" | "copy" (see `VanishingLinear`).
-    iterative: allocate for the gradual baseline (low rank starts at its larger first rank).
+    iterative: set up for the gradual baseline (low rank starts at its larger first rank; a
+    quantizer with `quantized_share: frozen` keeps INQ's frozen shares).
     beta starts at 1 (the original model); call `set_beta`. A forward pre-hook on `model` computes what
     the layers derive from their weights alone back to back before each forward pass
     (`vcon.blend.prepare_layers`).
@@ -40,7 +41,7 @@ def compress(
         compressor.check_layer(name, linear.weight)
     for name, linear in chosen.items():
         if isinstance(compressor, WeightCompressor):
-            layer: nn.Module = VanishingLinear(linear, compressor, original)
+            layer: nn.Module = VanishingLinear(linear, compressor, original, iterative=iterative)
         elif isinstance(compressor, FactorCompressor):
             shape = tuple(linear.weight.shape)
             first = compressor.first_rank(shape) if iterative else None

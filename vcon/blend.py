@@ -67,9 +67,12 @@ class VanishingLinear(Vanishing):
 
     original: "shared" (one latent weight feeds both branches, as the authors do), "frozen" (the
     original branch is a frozen copy of the dense weights) or "copy" (a separately trained copy).
+    iterative: keep the compressor's iterative state (INQ's frozen shares), which then decides the
+    compressed weight; its level starts at 0.
     """
 
-    def __init__(self, linear: nn.Linear, compressor: WeightCompressor, original: str = "shared") -> None:
+    def __init__(self, linear: nn.Linear, compressor: WeightCompressor, original: str = "shared",
+                 iterative: bool = False) -> None:
         super().__init__()
         _check_original(original)
         self.in_features, self.out_features = linear.in_features, linear.out_features
@@ -83,7 +86,8 @@ class VanishingLinear(Vanishing):
             self.original_bias = (
                 None if linear.bias is None else nn.Parameter(linear.bias.detach().clone(), requires_grad=trained)
             )
-        self.level = compressor.final_level
+        self.iterative_state = compressor.iterative_state(linear.weight) if iterative else None
+        self.level = compressor.final_level if self.iterative_state is None else 0.0
         self._init_blend()
         # Cached compression state (a pruning mask) for masks refreshed every k > 1 steps or frozen.
         self.register_buffer("cached_state", None)
@@ -102,13 +106,22 @@ class VanishingLinear(Vanishing):
             self.cached_key = key.to(self.cached_key.device)
         return self.cached_state
 
+    def set_level(self, level: float) -> None:
+        if self.iterative_state is not None:
+            self.iterative_state.advance(self.weight.detach(), level)
+        self.level = float(level)
+
     def compressed_weight(self) -> Tensor:
         """C(W) with the compressor's training gradient."""
+        if self.iterative_state is not None:
+            return self.iterative_state.apply(self.weight)
         return self.compressor.forward_weight(self.weight, self._state(), self.level)
 
     @torch.no_grad()
     def exported_weight(self) -> Tensor:
         """C(W) exactly, without gradient: what the exported model holds."""
+        if self.iterative_state is not None:
+            return self.iterative_state.apply(self.weight.detach())
         return self.compressor.values(self.weight.detach(), self._state(), self.level)
 
     def _original_branch(self) -> tuple[Tensor, Tensor | None]:
@@ -137,9 +150,11 @@ class VanishingLinear(Vanishing):
     def _straight_through_values(self) -> Tensor | None:
         """For a straight-through compressor, what one straight-through node carries from the latent W
         to the matmul: C(W) at beta = 0, and beta W + (1 - beta) C(W) on a shared W, whose gradient
-        with respect to W is beta + (1 - beta) = the identity. None on the other paths."""
+        with respect to W is beta + (1 - beta) = the identity. None on the other paths, and with an
+        iterative state (INQ's frozen shares pass no gradient to W)."""
         beta = self.beta
-        if not self.compressor.identity_gradient or not 0.0 <= beta < 1.0 or (beta > 0.0 and self.original != "shared"):
+        if (not self.compressor.identity_gradient or self.iterative_state is not None or not 0.0 <= beta < 1.0
+                or (beta > 0.0 and self.original != "shared")):
             return None
         latent = self.weight.detach()
         values = self.compressor.values(latent, self._state(), self.level)
@@ -200,10 +215,12 @@ def prepare_layers(model: nn.Module, args: Any) -> None:
 
 
 class VanishingLowRank(Vanishing):
-    """A linear layer blending its dense branch with a trained factor pair B A (+ its own bias).
+    """A linear layer blending its dense branch with a trained factor pair B A.
 
-    The dense branch is trained ("shared" and "copy", as the authors do) or "frozen". The factors
-    are allocated at the largest rank the layer will use; `level` is the active rank.
+    The dense branch is trained ("shared" and "copy", as the authors do) or "frozen". The bias is
+    one parameter of both branches (compressor `bias: shared`, trained even when the dense branch
+    is frozen), or the factor pair has its own (`separate`). The factors are allocated at the
+    largest rank the layer will use; `level` is the active rank.
     """
 
     def __init__(self, linear: nn.Linear, compressor: FactorCompressor, original: str = "shared",
@@ -215,15 +232,16 @@ class VanishingLowRank(Vanishing):
         self.original = original
         self.weight = linear.weight
         self.bias = linear.bias
+        separate = compressor.bias == "separate"
         if original == "frozen":
             self.weight.requires_grad_(False)
-            if self.bias is not None:
+            if self.bias is not None and separate:
                 self.bias.requires_grad_(False)
         rank = int(compressor.final_level if initial_rank is None else initial_rank)
         factor_b, factor_a = compressor.factorize(linear.weight, rank)
         self.factor_a = nn.Parameter(factor_a.contiguous())
         self.factor_b = nn.Parameter(factor_b.contiguous())
-        self.factor_bias = None if linear.bias is None else nn.Parameter(linear.bias.detach().clone())
+        self.factor_bias = nn.Parameter(linear.bias.detach().clone()) if separate and linear.bias is not None else None
         self.register_buffer("active_rank", torch.tensor(rank))
         self.level = float(rank)
         self._init_blend()
@@ -245,6 +263,11 @@ class VanishingLowRank(Vanishing):
         self.active_rank.fill_(rank)
         self.level = float(rank)
 
+    @property
+    def compressed_bias(self) -> Tensor | None:
+        """The bias of the factor pair (what the exported layer holds)."""
+        return self.bias if self.factor_bias is None else self.factor_bias
+
     def factors(self) -> tuple[Tensor, Tensor]:
         rank = int(self.active_rank)
         if rank == self.factor_a.shape[0]:
@@ -256,13 +279,13 @@ class VanishingLowRank(Vanishing):
         beta = self.beta
         factor_b, factor_a = self.factors()
         if beta == 0.0:
-            return F.linear(F.linear(x, factor_a), factor_b, self.factor_bias)
+            return F.linear(F.linear(x, factor_a), factor_b, self.compressed_bias)
         if beta == 1.0:
             return F.linear(x, self.weight, self.bias)
         blended = self._take_prepared()
         if blended is None:
             blended = self._blended_weight()
-        bias = None if self.bias is None else torch.lerp(self.factor_bias, self.bias, beta)
+        bias = self.bias if self.factor_bias is None else torch.lerp(self.factor_bias, self.bias, beta)
         return F.linear(x, blended, bias)
 
     def _blended_weight(self) -> Tensor:
@@ -282,9 +305,13 @@ class VanishingLowRank(Vanishing):
     def release_original(self) -> list[nn.Parameter]:
         released: list[nn.Parameter] = []
         if not self.released:
-            released = [p for p in (self.weight, self.bias) if p is not None]
-            del self.weight, self.bias
-            self.weight, self.bias = None, None
+            shared_bias = self.factor_bias is None
+            released = [p for p in (self.weight, None if shared_bias else self.bias) if p is not None]
+            del self.weight
+            self.weight = None
+            if not shared_bias:
+                del self.bias
+                self.bias = None
         self.released = True
         return released
 

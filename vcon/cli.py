@@ -1,34 +1,12 @@
-"""The `vcon` command line: one sub-command per job of the benchmark.
-
-Each sub-command lives in its own module, which exposes `add_arguments(parser)` and
-`run(args) -> int`; modules are imported only when their command runs, so `vcon --help` is fast.
-"""
+"""The `vcon` command line. A `vcon train` may hand its cell to a warm worker (vcon.warm); every
+other command, and a cell no worker takes, runs here (vcon.commands)."""
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 from pathlib import Path
 
 from vcon import warm
-
-COMMANDS: dict[str, tuple[str, str]] = {
-    "train": ("vcon.train.cli", "train one cell (model x dataset x compressor x method x seed x Q)"),
-    "aggregate": ("vcon.report.cli_aggregate", "collect run metrics into the paper's tables"),
-    "plot": ("vcon.report.cli_plot", "draw the paper's figures from the aggregated tables"),
-    "bench": ("vcon.bench.cli", "time and size dense, post-shot, VCON and iterative fine-tuning side by side"),
-}
-
-
-def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vcon", description="Vanishing Contributions benchmark suite")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    wanted = argv[0] if argv else None
-    for name, (module, help_text) in COMMANDS.items():
-        command_parser = sub.add_parser(name, help=help_text, description=help_text)
-        if name == wanted:
-            importlib.import_module(module).add_arguments(command_parser)
-    return parser
+from vcon.commands import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,13 +18,6 @@ def main(argv: list[str] | None = None) -> int:
         if code is not None:
             return code
     return run_command(argv)
-
-
-def run_command(argv: list[str]) -> int:
-    """Run one sub-command in this process."""
-    args = build_parser(argv).parse_args(argv)
-    module = importlib.import_module(COMMANDS[args.command][0])
-    return int(module.run(args) or 0)
 
 
 if __name__ == "__main__":

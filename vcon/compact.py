@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from vcon.compressors import from_spec
 from vcon.compressors.packing import decode
-from vcon.export import CompressedLinear, LowRankLinear, export, is_blended
+from vcon.exporting import CompressedLinear, LowRankLinear, export, is_blended
 
 FORMAT = "vcon-compact/1"
 
@@ -39,14 +39,15 @@ def compact_state(model: nn.Module) -> tuple[dict[str, Tensor], dict[str, Any]]:
     for name, module in model.named_modules():
         prefix = f"{name}." if name else ""
         if isinstance(module, CompressedLinear):
-            form, parts = from_spec(module.spec).encode(module.weight)
+            form, parts = module.compressor.encode(module.weight)
             tensors.update({f"{prefix}weight.{key}": part for key, part in parts.items()})
             encoded.add(f"{prefix}weight")
             layers[name] = {"kind": "linear", "form": form, "shape": list(module.weight.shape),
-                            "bias": module.bias is not None, "spec": module.spec}
+                            "bias": module.bias is not None, "spec": module.compressor.to_spec()}
         elif isinstance(module, LowRankLinear):
             layers[name] = {"kind": "lowrank", "form": "factors", "shape": [module.out_features, module.in_features],
-                            "rank": module.rank, "bias": module.second.bias is not None, "spec": module.spec}
+                            "rank": module.rank, "bias": module.second.bias is not None,
+                            "spec": module.compressor.to_spec()}
     aliases: dict[str, str] = {}
     first_of_storage: dict[tuple[int, int, tuple[int, ...]], str] = {}
     for key, tensor in model.state_dict().items():
@@ -83,10 +84,11 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> int:
 
 def _new_layer(info: dict[str, Any], dtype: torch.dtype) -> nn.Module:
     out_features, in_features = info["shape"]
+    compressor = from_spec(info["spec"])  # the file's edge: a spec becomes the compressor again
     if info["kind"] == "lowrank":
-        layer: nn.Module = LowRankLinear(in_features, out_features, info["rank"], info["bias"], info["spec"])
+        layer: nn.Module = LowRankLinear(in_features, out_features, info["rank"], info["bias"], compressor)
     else:
-        layer = CompressedLinear(in_features, out_features, info["bias"], info["spec"])
+        layer = CompressedLinear(in_features, out_features, info["bias"], compressor)
     return layer.to(dtype)
 
 

@@ -49,7 +49,7 @@ def staircase(step: int, q: int) -> float:
     return 1.0 - math.floor(p * STEP_STAIRS) / STEP_STAIRS
 
 
-BETA_SCHEDULES = {"linear": linear, "cosine": cosine, "exponential": exponential, "step": staircase}
+BETA_SCHEDULES = {"linear": linear, "cosine": cosine, "exponential": exponential, "staircase": staircase}
 
 
 def beta(shape: str, step: int, q: int) -> float:

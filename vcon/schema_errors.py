@@ -1,11 +1,12 @@
 """JSON-Schema errors of a workflow config as one line each: the file, the dotted path inside it, the
-value and what is allowed. No vcon imports (the Snakefile loads this file by path, without torch)."""
+value and what is allowed. Imports nothing that imports torch (the Snakefile uses it through vcon.grid)."""
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from vcon.names import did_you_mean
 
 MAX_ERRORS = 10
 _BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
@@ -15,13 +16,15 @@ _TYPES = {"integer": "an integer", "number": "a number", "string": "a string", "
           "object": "a mapping", "array": "a list", "null": "null"}
 
 
-def suggest(word: Any, choices: Iterable[Any]) -> str:
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def dotted(parts: Iterable[Any]) -> str:
     return ".".join(str(p) for p in parts) or "(top level)"
+
+
+def _spelled(value: Any) -> str:
+    """A value as YAML writes it: true, false, null, or the text."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    return str(value)
 
 
 def _types(value: Any) -> str:
@@ -40,7 +43,7 @@ def _allowed(error: Any) -> str:
     if keyword == "type":
         return _types(limit)
     if keyword == "enum":
-        return "one of " + ", ".join(str(v) for v in limit) + suggest(error.instance, limit)
+        return "one of " + ", ".join(_spelled(v) for v in limit) + did_you_mean(error.instance, limit)
     if keyword == "const":
         return repr(limit)
     if keyword == "pattern":
@@ -65,7 +68,7 @@ def _extra_keys(error: Any, identity_keys: Iterable[str]) -> list[str]:
             lines.append(f"{where}: key {key!r} is not allowed here: the grid sets it for each cell from "
                          f"`{_GRID_KEYS.get(key, key)}`; allowed keys: {', '.join(known)}")
         else:
-            lines.append(f"{where}: unknown key {key!r}{suggest(key, known)}; allowed keys: {', '.join(known)}")
+            lines.append(f"{where}: unknown key {key!r}{did_you_mean(key, known)}; allowed keys: {', '.join(known)}")
     return lines
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import vcon
-from vcon.layers import select_layers
+from vcon.selection import select_layers
 
 SPECS = [
     {"name": "prune", "sparsity": 0.9, "granularity": "layer"},
@@ -14,6 +14,7 @@ SPECS = [
     {"name": "binary", "scale": "row"},
     {"name": "quant", "bits": 4},
     {"name": "lowrank", "rank": 4},
+    {"name": "lowrank", "rank": 4, "bias": "separate"},
 ]
 
 EXPECTED_LAYERS = {
@@ -112,17 +113,18 @@ def test_frozen_and_copy_originals(original, params):
     assert len(released) == 2 and not hasattr(layer, "original_weight")
 
 
-def test_beta_zero_skips_the_original_branch_and_release_frees_lowrank_dense_weight():
+@pytest.mark.parametrize("bias,freed", [("shared", [(8, 8)]), ("separate", [(8, 8), (8,)])])
+def test_beta_zero_skips_the_original_branch_and_release_frees_lowrank_dense_weight(bias, freed):
     model = torch.nn.Sequential()
     model.add_module("blocks", torch.nn.ModuleList([torch.nn.Sequential(torch.nn.Linear(8, 8))]))
-    vcon.compress(model, {"name": "lowrank", "rank": 2})
+    vcon.compress(model, {"name": "lowrank", "rank": 2, "bias": bias})
     vcon.set_beta(model, 0.0)
     layer = model.blocks[0][0]
     x = torch.randn(2, 8)
     before = layer(x)
     released = vcon.release_original(model)
-    assert [tuple(p.shape) for p in released] == [(8, 8), (8,)]
-    assert layer.weight is None
+    assert [tuple(p.shape) for p in released] == freed
+    assert layer.weight is None and (layer.bias is None) == (bias == "separate")
     assert torch.equal(layer(x), before)
 
 

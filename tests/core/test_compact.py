@@ -18,6 +18,7 @@ SPECS = [
     {"name": "quant", "bits": 4},
     {"name": "quant", "bits": 3},
     {"name": "lowrank", "rank": 4},
+    {"name": "lowrank", "rank": 4, "bias": "separate"},
 ]
 
 
@@ -84,6 +85,7 @@ EXACT_LAYER_BYTES = {  # the first layer, 24 x 40 (960 weights) with its 24 fp32
     "quant-4": 480 + 4 * 24 + 4 * 24,
     "quant-3": 360 + 4 * 24 + 4 * 24,
     "lowrank-4": 4 * (4 * 40 + 24 * 4) + 4 * 24,
+    "lowrank-4-separate": 4 * (4 * 40 + 24 * 4) + 4 * 24,
 }
 
 

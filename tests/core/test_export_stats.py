@@ -70,3 +70,16 @@ def test_export_leaves_the_training_model_untouched():
 def test_stats_of_an_uncompressed_model_is_an_error():
     with pytest.raises(ValueError, match="no compressed layer"):
         vcon.stats(_model())
+
+
+def test_public_functions_stay_functions_once_their_modules_are_imported():
+    """`vcon.export` and `vcon.stats` are functions; a submodule of the same name would replace them on
+    the package as soon as anything imported it (the trainer does)."""
+    import importlib
+
+    import vcon
+
+    importlib.import_module("vcon.exporting")
+    importlib.import_module("vcon.statistics")
+    assert callable(vcon.export) and callable(vcon.stats)
+    assert vcon.export.__module__ == "vcon.exporting" and vcon.stats.__module__ == "vcon.statistics"

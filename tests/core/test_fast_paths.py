@@ -43,17 +43,20 @@ def test_masked_gradient_keeps_the_generic_blend():
     assert torch.allclose(layer.weight.grad, expected)
 
 
-def test_lowrank_transition_is_one_addmm_with_the_lerp_gradients():
-    layer = _layer({"name": "lowrank", "rank": 2})
+@pytest.mark.parametrize("bias", ["shared", "separate"])
+def test_lowrank_transition_is_one_addmm_with_the_lerp_gradients(bias):
+    layer = _layer({"name": "lowrank", "rank": 2, "bias": bias})
+    params = [layer.weight, layer.factor_a, layer.factor_b, layer.bias] + ([layer.factor_bias] if bias == "separate" else [])
     x = torch.randn(5, 8)
     layer.beta = 0.4
     layer(x).sum().backward()
-    got = [p.grad.clone() for p in (layer.weight, layer.factor_a, layer.factor_b)]
-    for p in (layer.weight, layer.factor_a, layer.factor_b):
+    got = [p.grad.clone() for p in params]
+    for p in params:
         p.grad = None
     reference = torch.lerp(layer.factor_b @ layer.factor_a, layer.weight, 0.4)
-    torch.nn.functional.linear(x, reference, torch.lerp(layer.factor_bias, layer.bias, 0.4)).sum().backward()
-    for mine, theirs in zip(got, (layer.weight.grad, layer.factor_a.grad, layer.factor_b.grad)):
+    blended_bias = layer.bias if bias == "shared" else torch.lerp(layer.factor_bias, layer.bias, 0.4)
+    torch.nn.functional.linear(x, reference, blended_bias).sum().backward()
+    for mine, theirs in zip(got, (p.grad for p in params)):
         assert torch.allclose(mine, theirs, atol=1e-6)
 
 

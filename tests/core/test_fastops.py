@@ -6,7 +6,7 @@ import torch
 import vcon
 from vcon.compressors.base import kth_smallest, round_half_up, smallest_mask, sorted_columns
 from vcon.compressors.binary import Binary
-from vcon.compressors.fastops import any_equal, keep_above, signs_times, where_above_
+from vcon.compressors.fastops import any_equal, keep_above, sign_times, signs_times, where_above_
 from vcon.compressors.prune import Prune
 from vcon.compressors.quant import Quant
 
@@ -56,14 +56,40 @@ def _reference_pruned(spec, weight):
     return torch.where(spec.state(weight, spec.final_level).view_as(groups), groups, 0.0).view_as(weight)
 
 
+@pytest.mark.parametrize("ties", ["exact", "keep"])
 @pytest.mark.parametrize("granularity", ["row", "2:4", "1:4", "3:8", "layer"])
 @pytest.mark.parametrize("seed", range(4))
-def test_pruned_values_equal_the_mask_reference(granularity, seed):
-    spec = Prune(granularity=granularity) if ":" in granularity else Prune(sparsity=0.7, granularity=granularity)
+def test_pruned_values_equal_the_mask_reference(granularity, seed, ties):
+    spec = Prune(granularity=granularity, ties=ties) if ":" in granularity else Prune(
+        sparsity=0.7, granularity=granularity, ties=ties)
     weight = _weights(seed)
     if seed == 3:
-        weight = weight.round()  # ties at most thresholds: the exact tie-break path
+        weight = weight.round()  # ties at most thresholds: the tie-break (exact) or keep-all (keep) path
     assert _bits_equal(spec.values(weight, None, spec.final_level), _reference_pruned(spec, weight))
+
+
+@pytest.mark.parametrize("granularity", ["row", "layer", "2:4"])
+def test_kept_ties_keep_more_weights_than_exact_counts(granularity):
+    """ties: keep keeps every |w| equal to the threshold: on tied weights more survive than the
+    exact count, and always at least as many."""
+    weight = _weights(3).round()
+    exact = Prune(sparsity=0.5, granularity=granularity, ties="exact")
+    keep = Prune(sparsity=0.5, granularity=granularity, ties="keep")
+    kept_exact = int((exact.values(weight, None, 0.5) != 0).sum())
+    kept_keep = int((keep.values(weight, None, 0.5) != 0).sum())
+    nonzero = int((weight != 0).sum())
+    assert kept_exact == int(weight.numel() * 0.5) - int(((exact.state(weight, 0.5)) & (weight == 0)).sum())
+    assert kept_keep > kept_exact and kept_keep <= nonzero
+    untied = torch.randn(12, 16, generator=torch.Generator().manual_seed(9))  # no ties: the same weights
+    assert _bits_equal(keep.values(untied, None, 0.5), exact.values(untied, None, 0.5))
+
+
+@pytest.mark.parametrize("granularity", ["row", "layer"])
+def test_kept_ties_with_nan_or_inf_take_the_authors_rule(granularity):
+    spec = Prune(sparsity=0.5, granularity=granularity, ties="keep")
+    weight = torch.randn(6, 16, generator=torch.Generator().manual_seed(0))
+    weight[2, 3], weight[4, 4] = float("nan"), float("inf")
+    assert _bits_equal(spec.values(weight, None, 0.5), _reference_pruned(spec, weight))
 
 
 def test_pruned_rows_with_nan_or_inf_take_the_where_path():
@@ -85,11 +111,30 @@ def test_binary_values_equal_the_where_reference(scale):
     assert _bits_equal(Binary(scale=scale).values(weight, None, 1.0), torch.where(weight >= 0, mean, -mean))
 
 
+def test_binary_zero_sign_values_equal_the_sign_reference():
+    weight = _weights(2)
+    weight[0, :len(SPECIAL) - 2] = torch.tensor(SPECIAL[:-2])
+    for scale in ("layer", "row"):
+        spec = Binary(scale=scale, sign_zero="zero")
+        mean = weight.abs().mean(dim=1, keepdim=True) if scale == "row" else weight.abs().mean()
+        values = spec.values(weight, None, 1.0)
+        assert _bits_equal(values, torch.sign(weight) * mean)
+        assert int((values == 0).sum()) == int((weight == 0).sum())  # exact zeros stay zero, nothing else
+
+
+@pytest.mark.parametrize("scale_shape", [(), (12, 1)])
+def test_sign_times_is_the_sign_product(scale_shape):
+    weight = _weights(0)
+    weight[0, :len(SPECIAL)] = torch.tensor(SPECIAL)
+    for scale in (torch.rand(scale_shape) + 0.1, torch.full(scale_shape, float("inf"))):
+        assert torch.equal(_bits(sign_times(weight, scale)), _bits(torch.sign(weight) * scale))  # 0 * inf: NaN
+
+
 @pytest.mark.parametrize("bits", [2, 4, 8])
 def test_quant_values_equal_the_out_of_place_reference(bits):
     weight = _weights(bits)
     spec = Quant(bits=bits)
-    scale = spec.row_scale(weight)
+    scale = spec.scale_of(weight)
     expected = torch.clamp(torch.round(weight / scale), -spec.levels, spec.levels) * scale
     assert _bits_equal(spec.values(weight, None, 1.0), expected)
 
@@ -126,7 +171,8 @@ def test_where_above_takes_the_bits_of_either_side(dtype):
         assert torch.equal(_bits(out), _bits(expected)) and out.data_ptr() == written.data_ptr()
 
 
-@pytest.mark.parametrize("spec", [Binary(), Binary(scale="row"), Quant(bits=4)])
+@pytest.mark.parametrize("spec", [Binary(), Binary(scale="row"), Binary(sign_zero="zero"), Quant(bits=4),
+                                  Quant(bits=4, quantized_share="trained")])
 @pytest.mark.parametrize("level", [0.0, 0.3, 0.5, 0.875, 1.0])
 def test_partial_quantization_equals_the_mask_reference(spec, level):
     for weight in (_weights(5), _weights(6).round()):  # the second with ties at the threshold
@@ -137,7 +183,9 @@ def test_partial_quantization_equals_the_mask_reference(spec, level):
 
 
 @pytest.mark.parametrize("spec, level", [(Prune(sparsity=0.7), 0.7), (Prune(sparsity=0.7, granularity="row"), 0.7),
-                                         (Prune(granularity="2:4"), 0.5), (Binary(), 1.0), (Binary(), 0.5),
+                                         (Prune(granularity="2:4"), 0.5), (Prune(sparsity=0.7, ties="keep"), 0.7),
+                                         (Prune(sparsity=0.7, granularity="row", ties="keep"), 0.7),
+                                         (Binary(), 1.0), (Binary(), 0.5), (Binary(sign_zero="zero"), 1.0),
                                          (Binary(scale="row"), 1.0), (Quant(bits=4), 1.0), (Quant(bits=4), 0.5)])
 def test_values_reuse_their_own_buffers_never_the_weight(spec, level):
     weight = _weights(7)
@@ -157,12 +205,7 @@ def test_sorting_networks_select_every_pair_of_neighbours(n):
             assert torch.equal(low, expected[:, k]) and torch.equal(high, expected[:, k + 1])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("spec", [{"name": "prune", "sparsity": 0.75, "granularity": "row"},
-                                  {"name": "prune", "granularity": "2:4"}, {"name": "prune", "sparsity": 0.75},
-                                  {"name": "quant", "bits": 4}, {"name": "binary"}])
-@pytest.mark.parametrize("beta", [0.0, 0.5, "iterative"])
-def test_compiled_layers_match_eager_with_identity_gradients(spec, beta):
+def _compiled_and_eager(spec, beta):
     torch.manual_seed(0)
     model = torch.nn.Sequential()
     model.add_module("blocks", torch.nn.ModuleList([torch.nn.Sequential(torch.nn.Linear(16, 12))]))
@@ -180,4 +223,28 @@ def test_compiled_layers_match_eager_with_identity_gradients(spec, beta):
         results.append((out.detach(), layer.weight.grad.clone()))
     (eager, eager_grad), (compiled, compiled_grad) = results
     assert torch.allclose(compiled, eager, atol=1e-6)
-    assert torch.equal(eager_grad, grad.t() @ x) and torch.allclose(compiled_grad, eager_grad, atol=1e-6)
+    assert torch.allclose(compiled_grad, eager_grad, atol=1e-6)
+    return layer, grad.t() @ x, eager_grad
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [{"name": "prune", "sparsity": 0.75, "granularity": "row"},
+                                  {"name": "prune", "granularity": "2:4"}, {"name": "prune", "sparsity": 0.75},
+                                  {"name": "prune", "sparsity": 0.75, "granularity": "row", "ties": "keep"},
+                                  {"name": "quant", "bits": 4, "quantized_share": "trained"},
+                                  {"name": "binary", "quantized_share": "trained"},
+                                  {"name": "binary", "sign_zero": "zero", "quantized_share": "trained"}])
+@pytest.mark.parametrize("beta", [0.0, 0.5, "iterative"])
+def test_compiled_layers_match_eager_with_identity_gradients(spec, beta):
+    layer, identity, eager_grad = _compiled_and_eager(spec, beta)
+    assert torch.equal(eager_grad, identity)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [{"name": "quant", "bits": 4}, {"name": "binary", "sign_zero": "zero"}])
+def test_compiled_frozen_shares_match_eager_and_pass_no_gradient(spec):
+    """quantized_share: frozen (INQ): the frozen entries get no gradient, the others the identity."""
+    layer, identity, eager_grad = _compiled_and_eager(spec, "iterative")
+    frozen = layer.iterative_state.frozen
+    assert 0 < int(frozen.sum()) < frozen.numel()
+    assert torch.equal(eager_grad, torch.where(frozen, 0.0, identity))

@@ -28,7 +28,9 @@ def _hooks(model):
 
 
 @pytest.mark.parametrize("spec", [{"name": "prune", "sparsity": 0.5}, {"name": "binary"}, {"name": "quant", "bits": 3},
-                                  {"name": "prune", "sparsity": 0.5, "gradient": "masked"}, {"name": "lowrank", "rank": 2}])
+                                  {"name": "prune", "sparsity": 0.5, "gradient": "masked"}, {"name": "lowrank", "rank": 2},
+                                  {"name": "prune", "sparsity": 0.5, "granularity": "row", "ties": "keep"},
+                                  {"name": "binary", "sign_zero": "zero"}, {"name": "lowrank", "rank": 2, "bias": "separate"}])
 @pytest.mark.parametrize("beta", [0.0, 0.3, 1.0])
 def test_prepared_and_direct_forward_give_the_same_outputs_and_gradients(spec, beta):
     x, results = torch.randn(5, 8), []
@@ -97,9 +99,56 @@ def test_a_low_rank_blend_is_rebuilt_for_changed_factors_or_grad_mode():
     with torch.no_grad():
         layer.factor_a.mul_(2.0)
     expected = torch.nn.functional.linear(x, torch.lerp(layer.factor_b @ layer.factor_a, layer.weight, 0.5),
-                                          torch.lerp(layer.factor_bias, layer.bias, 0.5))
+                                          layer.bias)  # bias: shared
     assert torch.allclose(layer(x), expected, atol=1e-6)
     with torch.no_grad():
         prepare_layers(model, (x,))
     layer(x).sum().backward()  # prepared without a graph: not taken with grad enabled
     assert layer.factor_a.grad is not None and layer.weight.grad is not None
+
+
+@pytest.mark.parametrize("share", ["frozen", "trained"])
+@pytest.mark.parametrize("name", ["binary", "quant"])
+def test_iterative_quantizers_through_the_hook_equal_their_references(name, share):
+    """Mid-ramp INQ through the model's forward (with the hook): the output is x C^T + b for the
+    layer's exact C, and the weight gradient is the identity where the share trains, 0 where it
+    is frozen."""
+    torch.manual_seed(0)
+    model = vcon.compress(_Net(), {"name": name, "quantized_share": share}, iterative=True)
+    vcon.set_beta(model, 0.0)
+    vcon.set_step(model, 50, iterative_total=100)
+    x = torch.randn(5, 8)
+    layer = model.blocks[0][0]
+    expected = torch.nn.functional.linear(x, layer.exported_weight(), layer.bias)
+    hidden = model.blocks[0][0](x)
+    assert torch.equal(hidden, expected)
+    grad = torch.randn_like(hidden)
+    layer.weight.grad = None
+    model(x)  # through the hook, then backpropagate the same gradient into the first layer only
+    hidden = layer(x)
+    hidden.backward(grad)
+    identity = grad.t() @ x
+    if share == "frozen":
+        frozen = layer.iterative_state.frozen
+        assert 0 < int(frozen.sum()) < frozen.numel()
+        identity = torch.where(frozen, 0.0, identity)
+    assert torch.equal(layer.weight.grad, identity)
+    assert layer._prepared is None
+
+
+@pytest.mark.parametrize("bias", ["shared", "separate"])
+def test_low_rank_transition_bias_follows_the_bias_option(bias):
+    model = _model({"name": "lowrank", "rank": 2, "bias": bias})
+    vcon.set_beta(model, 0.25)
+    layer, x = model.blocks[0][0], torch.randn(3, 8)
+    if bias == "separate":
+        with torch.no_grad():
+            layer.factor_bias.add_(1.0)
+        expected_bias = torch.lerp(layer.factor_bias, layer.bias, 0.25)
+    else:
+        assert layer.factor_bias is None
+        expected_bias = layer.bias
+    prepare_layers(model, (x,))
+    expected = torch.nn.functional.linear(x, torch.addmm(layer.weight, layer.factor_b, layer.factor_a, beta=0.25,
+                                                         alpha=0.75), expected_bias)
+    assert torch.equal(layer(x), expected)

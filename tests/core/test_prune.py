@@ -119,3 +119,47 @@ def test_mask_refreshed_every_k_steps():
     assert layer.exported_weight().tolist() == [[0.0, 0.0, 2.0, 1.0]]
     vcon.set_step(model, 10)
     assert layer.exported_weight().tolist() == [[4.0, 3.0, 0.0, 0.0]]
+
+
+TIED = torch.tensor([[0.125, 0.25, 1.0, -0.25, 0.25, 0.5]])  # at sparsity 0.5, three 0.25 share the 3rd/4th place
+
+
+def test_exact_ties_prune_the_stated_count_and_keep_ties_keep_extra_weights():
+    exact, keep = Prune(sparsity=0.5), Prune(sparsity=0.5, ties="keep")
+    assert exact.ties == "exact"  # the project's default: exact counts
+    assert exact.values(TIED, None, 0.5).tolist() == [[0.0, 0.0, 1.0, 0.0, 0.25, 0.5]]
+    # the authors: keep round(6 * 0.5) = 3, threshold = the 3rd largest |w| = 0.25, keep |w| >= 0.25
+    assert keep.values(TIED, None, 0.5).tolist() == [[0.0, 0.25, 1.0, -0.25, 0.25, 0.5]]
+    assert keep.state(TIED, 0.5).tolist() == [[False, True, True, True, True, True]]
+    everything_tied = torch.tensor([[0.25, 1.0, -0.25, 0.25, 0.5]])  # round(0.4 * 5) = 2 of three tied 0.25
+    assert Prune(sparsity=0.4, ties="keep").values(everything_tied, None, 0.4).tolist() == everything_tied.tolist()
+
+
+def test_keep_ties_per_row_and_in_a_blended_layer():
+    weight = torch.tensor([[0.5, 0.5, 0.5, 0.125], [4.0, 1.0, 2.0, 3.0]])
+    keep = Prune(sparsity=0.5, granularity="row", ties="keep")
+    assert keep.values(weight, None, 0.5).tolist() == [[0.5, 0.5, 0.5, 0.0], [4.0, 0.0, 0.0, 3.0]]
+    assert Prune(sparsity=0.5, granularity="row").values(weight, None, 0.5).tolist() == [
+        [0.0, 0.5, 0.5, 0.0], [4.0, 0.0, 0.0, 3.0]]
+    for update_every in (1, 0):  # computed each step, or a stored mask
+        model = torch.nn.Sequential()
+        model.add_module("layers", torch.nn.ModuleList([torch.nn.Sequential(torch.nn.Linear(6, 1, bias=False))]))
+        with torch.no_grad():
+            model.layers[0][0].weight.copy_(TIED)
+        vcon.compress(model, {"name": "prune", "sparsity": 0.5, "ties": "keep", "update_every": update_every})
+        vcon.set_beta(model, 0.0)
+        assert model.layers[0][0](torch.eye(6)).flatten().tolist() == [0.0, 0.25, 1.0, -0.25, 0.25, 0.5]
+
+
+@pytest.mark.parametrize("granularity", ["layer", "row", "2:4"])
+def test_keep_ties_equal_exact_without_ties(granularity):
+    weight = torch.randn(12, 16, generator=torch.Generator().manual_seed(3))
+    sparsity = None if ":" in granularity else 0.75
+    exact = Prune(sparsity=sparsity, granularity=granularity)
+    keep = Prune(sparsity=sparsity, granularity=granularity, ties="keep")
+    assert torch.equal(keep.values(weight, None, exact.final_level), exact.values(weight, None, exact.final_level))
+
+
+def test_unknown_ties_is_a_clear_error():
+    with pytest.raises(vcon.SpecError, match=r"prune: unknown ties 'authors'; valid: exact, keep"):
+        Prune(ties="authors")

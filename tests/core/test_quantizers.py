@@ -69,3 +69,29 @@ def test_partial_share_quantizes_the_largest_magnitudes_first():
     out = Binary().values(weight, None, 0.5)
     # mean |w| = 2.5; the two largest |w| (4 and 3) are binarized, the rest stay full precision
     assert out.tolist() == [[2.5, -1.0, 2.5, -2.0]]
+
+
+ZEROS = torch.tensor([[0.0, -2.0], [1.0, -0.0]])  # mean |w| = 0.75
+
+
+def test_binary_sign_of_zero_is_plus_by_default_and_zero_as_the_authors():
+    assert Binary().values(ZEROS, None, 1.0).tolist() == [[0.75, -0.75], [0.75, 0.75]]
+    authors = Binary(sign_zero="zero").values(ZEROS, None, 1.0)
+    assert authors.tolist() == [[0.0, -0.75], [0.75, 0.0]]
+    assert Binary(sign_zero="zero", scale="row").values(ZEROS, None, 1.0).tolist() == [[0.0, -1.0], [0.5, 0.0]]
+
+
+def test_binary_with_zeros_is_stored_exactly():
+    from vcon.compressors.packing import bitwise_equal, decode
+
+    compressed = Binary(sign_zero="zero").values(ZEROS, None, 1.0)
+    form, parts = Binary(sign_zero="zero").encode(compressed)
+    assert form == "codes2" and bitwise_equal(decode(form, parts, (2, 2)), compressed)
+    assert Binary(sign_zero="zero").encode(Binary().values(ZEROS, None, 1.0))[0] == "signs"  # no zero: sign bits
+
+
+def test_unknown_sign_zero_is_a_clear_error():
+    from vcon.compressors import SpecError
+
+    with pytest.raises(SpecError, match=r"binary: unknown sign_zero 'minus'; valid: plus, zero"):
+        Binary(sign_zero="minus")

@@ -11,7 +11,7 @@ Q = 100
     ("linear", [1.0, 0.5, 0.0, 0.0]),
     ("cosine", [1.0, 0.5, 0.0, 0.0]),
     ("exponential", [1.0, (math.exp(-2.5) - math.exp(-5)) / (1 - math.exp(-5)), 0.0, 0.0]),
-    ("step", [1.0, 0.5, 0.0, 0.0]),
+    ("staircase", [1.0, 0.5, 0.0, 0.0]),
 ])
 def test_beta_at_named_steps(shape, expected):
     got = [schedules.beta(shape, t, Q) for t in (0, Q // 2, Q, 2 * Q)]
@@ -24,7 +24,7 @@ def test_linear_is_max_one_minus_t_over_q():
 
 
 def test_step_is_a_four_stair_case():
-    assert [schedules.beta("step", t, 8) for t in range(0, 9)] == [1.0, 1.0, 0.75, 0.75, 0.5, 0.5, 0.25, 0.25, 0.0]
+    assert [schedules.beta("staircase", t, 8) for t in range(0, 9)] == [1.0, 1.0, 0.75, 0.75, 0.5, 0.5, 0.25, 0.25, 0.0]
 
 
 @pytest.mark.parametrize("shape", sorted(schedules.BETA_SCHEDULES))
@@ -40,7 +40,7 @@ def test_beta_never_increases(shape):
 
 
 def test_unknown_shape_names_valid_ones():
-    with pytest.raises(ValueError, match="valid schedules: linear, cosine, exponential, step"):
+    with pytest.raises(ValueError, match="valid schedules: linear, cosine, exponential, staircase"):
         schedules.beta("sigmoid", 1, 10)
 
 

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 from vcon.data import DatasetOptions, build_dataset
@@ -81,3 +82,30 @@ def test_same_data_as_scikit_learn_without_importing_it():
             "print('sklearn' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_train_size_splits_all_1797_images_per_seed():
+    """With train_size, each seed draws train (stratified), 270 val and the rest as test from all images."""
+    from vcon.data.digits import per_seed_split
+
+    target = load_labels()
+    parts = [per_seed_split(target, DatasetOptions(train_size=100, seed=seed)) for seed in (0, 0, 1)]
+    train, val, test = parts[0]
+    assert (len(train), len(val), len(test)) == (100, 270, 1427)
+    assert sorted(train + val + test) == list(range(1797))
+    assert torch.bincount(torch.tensor([target[i] for i in train])).tolist() == [10] * 10
+    assert parts[1] == parts[0] and parts[2][0] != train and parts[2][2] != test
+    bundle = build_dataset("digits", DatasetOptions(train_size=100, seed=0))
+    assert (len(bundle.train), len(bundle.val), len(bundle.test)) == (100, 270, 1427)
+    assert abs(images(bundle.train).mean().item()) < 1e-5  # standardized with its own 100 training images
+
+
+def test_train_size_too_large_for_digits():
+    with pytest.raises(ValueError, match="digits: train_size must be between 1 and 1257"):
+        build_dataset("digits", DatasetOptions(train_size=1258))
+
+
+def load_labels() -> list[int]:
+    from vcon.data.digits import load_digits
+
+    return load_digits()[1].tolist()

@@ -20,11 +20,12 @@ def test_image_folders(tiny_imagenet):
     assert y == bundle.test.dataset.targets[bundle.test.indices[0]]
 
 
-def test_evaluation_crop_is_center_of_resized(tiny_imagenet):
+def test_standard_recipe_evaluation_crop_is_center_of_resized(tiny_imagenet):
     from PIL import Image
     from torchvision.transforms import functional as F
 
-    bundle = build_dataset("imagenet", DatasetOptions(root=tiny_imagenet, image_size=14, augment=False))
+    bundle = build_dataset("imagenet", DatasetOptions(root=tiny_imagenet, image_size=14, augment=False,
+                                                      image_recipe="standard"))
     path, _ = bundle.val.dataset.samples[bundle.val.indices[0]]
     image = F.center_crop(F.resize(Image.open(path).convert("RGB"), 16), 14)  # 256/224 * 14 = 16
     expected = F.normalize(F.to_tensor(image), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])

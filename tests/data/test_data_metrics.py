@@ -5,7 +5,7 @@ import pytest
 import torch
 from sklearn.metrics import f1_score, matthews_corrcoef
 
-from vcon.data import compute_metrics
+from vcon.data.metrics import compute_metrics
 
 
 def one_hot_logits(predictions, num_classes=2):

@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 
 import vcon.data.registry as registry
@@ -7,7 +9,7 @@ GLUE = [f"glue-{task}" for task in ("cola", "mnli", "mrpc", "qnli", "qqp", "rte"
 
 
 def test_builtin_names_are_registered():
-    assert list_datasets() == sorted(["cifar10", "cifar100", "digits", "imagenet", "synthetic-text", *GLUE])
+    assert list_datasets() == sorted(["cifar10", "cifar100", "digits", "glyphs", "imagenet", "synthetic-clauses", "synthetic-text", *GLUE])
 
 
 def test_unknown_name_lists_names_and_suggests():
@@ -15,18 +17,18 @@ def test_unknown_name_lists_names_and_suggests():
         build_dataset("digit", DatasetOptions())
     message = str(info.value)
     assert "unknown dataset 'digit'" in message
-    assert "Did you mean 'digits'?" in message
+    assert "(did you mean 'digits'?); registered datasets: cifar10" in message
     assert "glue-sst2" in message and "synthetic-text" in message
 
 
 def test_unknown_name_without_close_match_has_no_suggestion():
     with pytest.raises(ValueError) as info:
         build_dataset("zzzzzz")
-    assert "Did you mean" not in str(info.value)
+    assert "did you mean" not in str(info.value)
 
 
 def test_register_and_build_passes_options(monkeypatch):
-    monkeypatch.setattr(registry, "DATASETS", dict(registry.DATASETS))
+    monkeypatch.setattr(registry, "DATASETS", copy.deepcopy(registry.DATASETS))
     seen = []
 
     @register_dataset("toy")
@@ -41,3 +43,19 @@ def test_register_and_build_passes_options(monkeypatch):
     assert seen == [options, DatasetOptions()]
     with pytest.raises(ValueError, match="already registered"):
         register_dataset("toy")(build_toy)
+
+
+@pytest.mark.parametrize("name", ["digits", "glyphs", "synthetic-text", "synthetic-clauses"])
+def test_declared_facts_are_what_the_builder_makes(name):
+    """The registry's train_size and classes (which the workflow checks configs against) are the built data's."""
+    entry = registry.DATASETS.get(name)
+    data = build_dataset(name, DatasetOptions())
+    assert (len(data.train), data.num_classes, entry.files) == (entry.train_size, entry.classes, False)
+
+
+def test_importing_the_registry_imports_no_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, vcon.data, vcon.models, vcon.grid; print(sorted(m for m in ('torch', 'transformers', 'timm') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

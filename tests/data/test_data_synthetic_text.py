@@ -31,7 +31,7 @@ def test_description(bundle):
     assert (bundle.num_classes, bundle.task, bundle.metric) == (2, "text", "accuracy")
     assert bundle.input_spec == {"vocab_size": 183, "max_length": 32}
     assert [VOCAB[t] for t in ("[PAD]", "[CLS]", "[SEP]", "[UNK]")] == [0, 1, 2, 3]
-    assert (len(bundle.train), len(bundle.val), len(bundle.test)) == (3000, 500, 500)
+    assert (len(bundle.train), len(bundle.val), len(bundle.test)) == (3000, 500, 2000)
 
 
 def test_items_are_framed_token_ids(bundle):
@@ -67,8 +67,8 @@ def test_identical_on_every_build_and_seed(bundle):
 
 def test_splits_differ(bundle):
     train = {tuple(bundle.train[i][0]["input_ids"].tolist()) for i in range(3000)}
-    test = [tuple(bundle.test[i][0]["input_ids"].tolist()) for i in range(500)]
-    assert sum(t in train for t in test) < 5
+    test = [tuple(bundle.test[i][0]["input_ids"].tolist()) for i in range(2000)]
+    assert sum(t in train for t in test) < 20
 
 
 def test_max_length_truncates_keeping_sep():
@@ -89,3 +89,20 @@ def test_collate_pads_to_longest(bundle):
         assert inputs["input_ids"][row, n:].eq(0).all() and inputs["attention_mask"][row, n:].eq(0).all()
         assert inputs["attention_mask"][row, :n].eq(1).all()
     assert labels.tolist() == [y for _, y in items]
+
+
+def test_train_and_val_did_not_move_when_the_test_split_grew(bundle):
+    """Train and val come first from the generator: growing the test split from 500 to 2,000 kept
+    them (the first training and last validation sentences of the 3,000 / 500 / 500 version)."""
+    first = " ".join(WORD_OF[t] for t in bundle.train[0][0]["input_ids"][1:-1].tolist())
+    last = " ".join(WORD_OF[t] for t in bundle.val[499][0]["input_ids"][1:-1].tolist())
+    assert first == "this coffee tasted superb and my theater appeared bad old while that teacher tastes extremely dreadful"
+    assert (last, bundle.val[499][1]) == ("their park was boring local", 0)
+
+
+def test_train_size_draws_a_stratified_sample_per_seed():
+    small = [build_dataset("synthetic-text", DatasetOptions(train_size=300, seed=seed)) for seed in (0, 0, 1)]
+    labels = [[s.train[i][1] for i in range(300)] for s in small]
+    assert [sum(x) for x in labels] == [149, 149, 149]  # 1,487 of 3,000 positive: 148.7 -> 149
+    assert small[0].train.indices == small[1].train.indices != small[2].train.indices
+    assert (len(small[0].val), len(small[0].test)) == (500, 2000)

@@ -12,16 +12,18 @@ from vcon.models import HubUnreachableError, build_model, load_tokenizer
 from vcon.models import hub
 from vcon.models.pretrained import HUB_MODELS
 
-VIT_NAMES = sorted(n for n, (_, family) in HUB_MODELS.items() if family == "hf-vit")
-BERT_NAMES = sorted(n for n, (_, family) in HUB_MODELS.items() if family == "hf-bert")
+VIT_NAMES = sorted(n for n, model in HUB_MODELS.items() if model.family == "hf-vit")
+BERT_NAMES = sorted(n for n, model in HUB_MODELS.items() if model.family == "hf-bert")
 
 
 def test_hub_registrations() -> None:
-    assert HUB_MODELS == {
-        "vit-tiny": ("WinKawaks/vit-tiny-patch16-224", "hf-vit"),
-        "vit-small": ("WinKawaks/vit-small-patch16-224", "hf-vit"),
-        "vit-base": ("google/vit-base-patch16-224", "hf-vit"),
-        "bert-base": ("bert-base-uncased", "hf-bert"),
+    from vcon.models.registry import MODELS
+
+    assert {name: (entry.hub_id, entry.family, entry.width) for name, entry in MODELS.items() if entry.hub_id} == {
+        "vit-tiny": ("WinKawaks/vit-tiny-patch16-224", "hf-vit", 192),
+        "vit-small": ("WinKawaks/vit-small-patch16-224", "hf-vit", 384),
+        "vit-base": ("google/vit-base-patch16-224", "hf-vit", 768),
+        "bert-base": ("google-bert/bert-base-uncased", "hf-bert", 768),
     }
 
 
@@ -98,7 +100,7 @@ def test_directory_without_tokenizer(bert_dir_without_tokenizer: Path) -> None:
 
 
 def test_registered_name_falls_back_to_hub_tokenizer(bert_dir_without_tokenizer: Path) -> None:
-    with pytest.raises(HubUnreachableError, match="to load 'bert-base-uncased'"):
+    with pytest.raises(HubUnreachableError, match="to load 'google-bert/bert-base-uncased'"):
         build_model("bert-base", num_classes=2, init=bert_dir_without_tokenizer)
 
 
@@ -168,7 +170,7 @@ def test_registered_hub_model_offline(name: str, init: str | None) -> None:
     with pytest.raises(HubUnreachableError) as info:
         build_model(name, num_classes=2, init=init)
     message = str(info.value)
-    assert message.startswith(f"could not reach the Hugging Face hub to load {HUB_MODELS[name][0]!r} ")
+    assert message.startswith(f"could not reach the Hugging Face hub to load {HUB_MODELS[name].hub_id!r} ")
     assert "save_pretrained(DIR)" in message and "init=DIR" in message
 
 
@@ -209,7 +211,7 @@ def test_load_tokenizer_matches_build_model(bert_dir: Path, vit_dir: Path) -> No
 
 
 def test_load_tokenizer_errors_like_build_model() -> None:
-    with pytest.raises(HubUnreachableError, match="to load 'bert-base-uncased'"):
+    with pytest.raises(HubUnreachableError, match="to load 'google-bert/bert-base-uncased'"):
         load_tokenizer("bert-base")
     with pytest.raises(ValueError, match="^unknown model 'bert-bse'.*did you mean 'bert-base'"):
         load_tokenizer("bert-bse")

@@ -27,7 +27,7 @@ def toy_registration() -> Iterator[str]:
         return Classifier(net, "timm-vit", num_classes, source=init or "scratch")
 
     yield name
-    del registry._BUILDERS[name]
+    registry.MODELS.remove(name)
 
 
 def test_register_model_makes_a_name_buildable(toy_registration: str) -> None:
@@ -46,8 +46,8 @@ def test_unknown_name_suggests_close_names() -> None:
     with pytest.raises(ValueError) as info:
         build_model("vit-digit", num_classes=10)
     assert str(info.value) == (
-        "unknown model 'vit-digit': not a registered name, an existing directory or a hub id (owner/name); "
-        f"did you mean 'vit-digits' or 'vit-tiny'? {CHOICES}"
+        "unknown model 'vit-digit' (did you mean 'vit-digits'?): not a registered name, an existing directory or a "
+        f"hub id (owner/name); {CHOICES}"
     )
 
 
@@ -67,7 +67,7 @@ def test_missing_directory(tmp_path: Path, relative: str) -> None:
 
 
 def test_missing_relative_directory_suggests_names() -> None:
-    with pytest.raises(ValueError, match=r"^model directory './bert-mni' does not exist; did you mean 'bert-mini'"):
+    with pytest.raises(ValueError, match=r"^model directory './bert-mni' does not exist \(did you mean 'bert-mini'\?\)"):
         build_model("./bert-mni", num_classes=2)
 
 
@@ -75,3 +75,14 @@ def test_missing_relative_directory_suggests_names() -> None:
 def test_num_classes_must_be_positive_int(num_classes: object) -> None:
     with pytest.raises(ValueError, match="num_classes must be a positive int"):
         build_model("vit-digits", num_classes=num_classes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name, input_spec", [("vit-digits", {"channels": 1, "image_size": 8}),
+                                              ("bert-mini", {"vocab_size": 100, "max_length": 32})])
+def test_declared_width_is_the_smallest_compressed_layer(name, input_spec):
+    """The registry's width bounds a low-rank rank before any job; it is the built model's."""
+    from vcon.selection import select_layers
+
+    model = build_model(name, 10, input_spec)
+    smallest = min(min(layer.weight.shape) for layer in select_layers(model).values())
+    assert smallest == registry.MODELS.get(name).width == 64

@@ -22,13 +22,13 @@ from vcon.train import cli
 # loaded, except where marked "built" (they need the data's steps per epoch or the model's layers).
 PRUNE = {"name": "prune", "sparsity": 0.9}
 TRAIN_CASES = [
-    ("unknown-key", {"epoch": 3}, ["unknown key 'epoch'", "did you mean 'epochs'?", "valid keys: model"]),
-    ("epochs-zero", {"epochs": 0}, ["epochs must be > 0", "got 0"]),
-    ("batch-negative", {"batch_size": -1}, ["batch_size must be > 0", "got -1"]),
-    ("lr-zero", {"lr": 0}, ["lr must be > 0", "got 0"]),
-    ("lr-type", {"lr": "fast"}, ["lr must be a number", "got 'fast'"]),
-    ("seed-bool", {"seed": True}, ["seed must be an integer", "got True"]),
-    ("q-negative", {"q": -3, "compressor": PRUNE}, ["q must be a step count >= 0", "'12ep'", "got -3"]),
+    ("unknown-key", {"epoch": 3}, ["epoch: unknown key 'epoch'", "did you mean 'epochs'?", "allowed keys: model"]),
+    ("epochs-zero", {"epochs": 0}, ["epochs = 0 is not allowed; allowed: an integer >= 1"]),
+    ("batch-negative", {"batch_size": -1}, ["batch_size = -1 is not allowed; allowed: an integer >= 1"]),
+    ("lr-zero", {"lr": 0}, ["lr = 0 is not allowed; allowed: a number > 0"]),
+    ("lr-type", {"lr": "fast"}, ["lr = 'fast' is not allowed; allowed: a number"]),
+    ("seed-bool", {"seed": True}, ["seed = True is not allowed; allowed: an integer"]),
+    ("q-negative", {"q": -3, "compressor": PRUNE}, ["q = -3 is not allowed; allowed: a step count >= 0 (120)", "'12ep'"]),
     ("sparsity-one", {"compressor": {"name": "prune", "sparsity": 1.0}},
      ["compressor: prune: sparsity must be a number in [0, 1)", "got 1.0"]),
     ("bits-nine", {"compressor": {"name": "quant", "bits": 9}}, ["quant: bits must be an integer in 2..8", "got 9"]),
@@ -39,15 +39,16 @@ TRAIN_CASES = [
      ["prune: unknown key 'sparsty'", "did you mean 'sparsity'?", "valid keys: sparsity"]),
     ("model-name", {"model": "vit-digit"}, ["model: unknown model 'vit-digit'", "did you mean 'vit-digits'",
                                              "registered models: bert-base"]),
-    ("dataset-name", {"dataset": "digit"}, ["dataset must be one of cifar10", "got 'digit'", "did you mean 'digits'?"]),
-    ("schedule-name", {"schedule": "cosin"}, ["schedule must be one of linear, cosine", "got 'cosin'",
-                                              "did you mean 'cosine'?"]),
-    ("method-name", {"method": "gradual"}, ["method must be one of posthoc, iterative, vcon", "got 'gradual'"]),
+    ("dataset-name", {"dataset": "digit"}, ["dataset: unknown dataset 'digit' (did you mean 'digits'?)",
+                                            "registered datasets: cifar10"]),
+    ("schedule-name", {"schedule": "cosin"}, ["schedule = 'cosin' is not allowed; allowed: one of linear, cosine",
+                                              "(did you mean 'cosine'?)"]),
+    ("method-name", {"method": "gradual"}, ["method = 'gradual' is not allowed; allowed: one of posthoc, iterative, vcon"]),
     ("q-epochs-too-long", {"epochs": 2, "q": "12ep", "method": "vcon", "compressor": PRUNE},
      ["q = '12ep' is longer than the run (epochs = 2)", "allowed: at most 2ep"]),
     ("posthoc-with-q", {"method": "posthoc", "q": 5, "compressor": PRUNE},
-     ["q must be 0 for method posthoc", "got 5"]),
-    ("min-lr-above-lr", {"lr": 1e-4, "min_lr": 1e-3}, ["min_lr must be <= lr (0.0001)", "got 0.001"]),
+     ["q = 5 is not allowed for method posthoc", "allowed: 0, or method vcon"]),
+    ("min-lr-above-lr", {"lr": 1e-4, "min_lr": 1e-3}, ["min_lr = 0.001 is not allowed; allowed: at most lr (0.0001)"]),
     ("built:q-steps-too-long", {"epochs": 2, "q": 1000, "method": "vcon", "compressor": PRUNE},
      ["q = 1000 is 1000 steps, longer than the run (2 epochs x 20 steps = 40)", "allowed: at most 40 steps"]),
     ("built:t-steps-too-long", {"epochs": 1, "iterative_t": 500, "method": "iterative", "compressor": PRUNE},
@@ -84,28 +85,28 @@ def test_vcon_train_refuses_bad_yaml_and_bad_override(tmp_path, capsys):
     assert f"{path}: not valid YAML" in err
     good = write_yaml(tmp_path / "good.yaml", {"epochs": 1})
     err = run_cli(good, tmp_path / "run", capsys, ["batch_size=0"])
-    assert f"{good}: batch_size must be > 0, got 0" in err
+    assert f"{good}: batch_size = 0 is not allowed; allowed: an integer >= 1" in err
     assert not (tmp_path / "run").exists()
 
 
-def _fake_dense_run(folder: Path, classes: int, dataset: str | None) -> Path:
+def _fake_dense_run(folder: Path, classes: int, dataset: str | None, model: str = "vit-digits") -> Path:
     """A dense run folder whose checkpoint has a `classes`-way head (no training needed)."""
     from vcon.models import build_model
 
-    model = build_model("vit-digits", classes, {"channels": 1, "image_size": 8})
+    net = build_model("vit-digits", classes, {"channels": 1, "image_size": 8})
     folder.mkdir(parents=True)
-    torch.save({"model": model.state_dict()}, folder / "dense.pt")
+    torch.save({"model": net.state_dict()}, folder / "dense.pt")
     if dataset:
-        write_yaml(folder / "config.yaml", {"model": "vit-digits", "dataset": dataset})
+        write_yaml(folder / "config.yaml", {"model": model, "dataset": dataset})
     return folder
 
 
-def test_init_from_a_dense_run_of_another_dataset(tmp_path, capsys):
-    dense = _fake_dense_run(tmp_path / "dense-text", 2, "synthetic-text")
+def test_init_from_a_dense_run_of_another_model(tmp_path, capsys):
+    dense = _fake_dense_run(tmp_path / "dense-text", 2, "synthetic-text", model="bert-mini")
     path = write_yaml(tmp_path / "cell.yaml", {"epochs": 1, "init": str(dense), "compressor": PRUNE})
     err = run_cli(path, tmp_path / "run", capsys)
-    assert f"{path}: init: {dense} is a dense run of dataset 'synthetic-text', this cell's dataset is 'digits' " \
-           "(10 classes); allowed: a dense run of the same model and dataset" in err
+    assert f"{path}: init: {dense} is a dense run of model 'bert-mini', this cell's model is 'vit-digits'; " \
+           "allowed: a dense run of the same model" in err
     assert not (tmp_path / "run").exists()
 
 
@@ -148,13 +149,32 @@ def _set(path: str, value):
     return change
 
 
+def _drop(path: str):
+    """A change of the test-tiny config: remove the key at a dotted path."""
+    def change(config: dict) -> None:
+        *parents, last = path.split(".")
+        node = config
+        for key in parents:
+            node = node[key]
+        del node[last]
+    return change
+
+
+def _both(*changes):
+    def change(config: dict) -> None:
+        for one in changes:
+            one(config)
+    return change
+
+
 DIGITS = "models.vit-digits.datasets.digits"
+NO_PRETRAIN = _both(_drop("models.vit-digits.pretrain"), _set("dense", True))
 WORKFLOW_CASES = [
     ("unknown-top-key", _set("seed", [0]), ["seed: unknown key 'seed'", "did you mean 'seeds'?", "allowed keys:"]),
     ("unknown-model-key", _set("models.vit-digits.dataset", "digits"),
      ["models.vit-digits.dataset: unknown key 'dataset'", "did you mean 'datasets'?"]),
     ("unknown-training-key", _set("training.learning_rate", 0.1),
-     ["training.learning_rate: unknown key 'learning_rate'", "allowed keys: init, original"]),
+     ["training.learning_rate: unknown key 'learning_rate'", "allowed keys: train_size, init, original"]),
     ("identity-in-training", _set("training.q", 5),
      ["training.q: key 'q' is not allowed here: the grid sets it for each cell"]),
     ("epochs-zero", _set(f"{DIGITS}.training.epochs", 0),
@@ -183,26 +203,45 @@ WORKFLOW_CASES = [
     ("model-name", _set("models", {"vit-digitz": {"datasets": ["digits"]}}),
      ["models.vit-digitz: unknown model 'vit-digitz' (did you mean 'vit-digits'?); allowed: bert-base"]),
     ("dataset-name", _set("models.vit-digits.datasets", ["digit"]),
-     ["models.vit-digits.datasets.digit: unknown dataset 'digit' (did you mean 'digits'?); allowed: cifar10"]),
-    ("q-negative", _set("q", [-3]), ["q.0 = -3 is not allowed; allowed: a step count >= 0 (120) or whole epochs"]),
+     ["models.vit-digits.datasets.digit: unknown dataset 'digit' (did you mean 'digits'?); registered datasets: cifar10"]),
+    ("q-negative", _set("q", [-3]), ["q.0 = -3 is not allowed; allowed: a step count >= 0 (120) or epochs ('12ep', '1.5ep')"]),
     ("q-steps-too-long", _set("q", [100]),
-     ["q = '100' is longer than the run of models.vit-digits.datasets.digits (2 epochs = 40 steps",
-      "allowed: at most 2ep or 40 steps"]),
+     ["q = '100' is longer than the run of models.vit-digits.datasets.digits (4 epochs = 20 steps (digits: 100 "
+      "training examples / batch_size 20 = 5 steps per epoch))", "allowed: at most 4ep or 20 steps"]),
     ("t-epochs-too-long", _set("iterative_t", "5ep"),
-     ["iterative_t = '5ep' is longer than the run", "allowed: at most 2ep or 40 steps"]),
-    ("q-same-steps", _set("q", [20, "1ep"]),
-     ["q: Q values 1ep and 20 are the same length, 20 steps", "allowed: distinct lengths"]),
+     ["iterative_t = '5ep' is longer than the run", "allowed: at most 4ep or 20 steps"]),
+    ("q-same-steps", _set("q", [5, "1ep"]),
+     ["q: Q values 1ep and 5 are the same length, 5 steps", "allowed: distinct lengths"]),
     ("q-duplicate", _set("q", [10, "10"]), ["duplicate Q values in q", "10; allowed: each value once"]),
     ("seeds-duplicate", _set("seeds", [0, 0]), ["seeds = [0, 0] is not allowed; allowed: no value twice"]),
     ("seeds-empty", _set("seeds", []), ["seeds = [] is not allowed; allowed: at least 1 entries"]),
     ("compressor-same-spec", _set("compressors.prune90b", {"name": "prune", "sparsity": 0.9, "granularity": "layer"}),
      ["compressors.prune90b has the same spec as compressors.prune90", "allowed: distinct specs"]),
-    ("init-other-dataset", _set("training.init", "results/runs/bert-mini/synthetic-text/dense/seed0"),
-     [f"{DIGITS}.training.init = 'results/runs/bert-mini/synthetic-text/dense/seed0' is a dense run of bert-mini on "
-      "synthetic-text (synthetic-text: 2 classes, digits: 10)", "allowed: a dense run of the same model and dataset"]),
+    ("init-other-model", _both(NO_PRETRAIN, _set("training.init", "results/runs/bert-mini/synthetic-text/dense/seed0")),
+     [f"{DIGITS}.training.init = 'results/runs/bert-mini/synthetic-text/dense/seed0' is a run of model bert-mini, "
+      "not of vit-digits", "allowed: a run of the same model (vit-digits), a checkpoint or scratch"]),
+    ("pretrain-dataset", _set("models.vit-digits.pretrain.dataset", "glyph"),
+     ["models.vit-digits.pretrain.dataset: unknown dataset 'glyph' (did you mean 'glyphs'?)"]),
+    ("pretrain-is-target", _set("models.vit-digits.pretrain.dataset", "digits"),
+     ["models.vit-digits.pretrain.dataset = 'digits' is also a target dataset of vit-digits",
+      "allowed: a source task distinct from the target"]),
+    ("pretrain-and-init", _set("training.init", "scratch"),
+     ["models.vit-digits: a pretrain stage and training.init both give the starting point",
+      "allowed: one of them (remove init from training)"]),
+    ("pretrain-key", _set("models.vit-digits.pretrain.epochs", 3),
+     ["models.vit-digits.pretrain.epochs: unknown key 'epochs'"]),
+    ("scratch-without-a-pretrained-start", _both(NO_PRETRAIN, _set("dense", {"scratch": True})),
+     [f"{DIGITS}: dense.scratch compares against a pretrained start, but this experiment starts from scratch already",
+      "allowed: a pretrain stage or training.init, or no dense.scratch"]),
+    ("model-compressors", _set("models.vit-digits.compressors", ["prune9"]),
+     ["models.vit-digits.compressors: 'prune9' is not a label of `compressors` (did you mean 'prune90'?)",
+      "allowed: prune90, binary"]),
     ("resources-key", _set("resources.gpus", 1), ["resources.gpus: unknown key 'gpus' (did you mean 'gpu'?)"]),
-    ("dense-type", _set("dense", {"run": True, "init_from": "yes"}),
-     ["dense.init_from = 'yes' is not allowed; allowed: true or false"]),
+    ("dense-type", _set("dense", {"run": True, "scratch": "yes"}),
+     ["dense.scratch = 'yes' is not allowed; allowed: true or false"]),
+    ("start-unknown", _set("models.vit-digits.starts", ["pretrained", "fine-tuned"]),
+     ["models.vit-digits.starts.1 = 'fine-tuned' is not allowed; allowed: one of pretrained, finetuned "
+      "(did you mean 'finetuned'?)"]),
 ]
 
 

@@ -70,7 +70,8 @@ def put(tree: Path, run: str, data) -> None:
 
 def aggregate(tree: Path) -> pd.DataFrame:
     args = argparse.Namespace(runs=str(tree / "runs"), cells=str(tree / "cells.csv"), out=str(tree / "tables"),
-                              headline_q=["2ep"], schedule="linear")
+                              headline_q=["2ep"], schedule="linear", interval="t",
+                              bootstrap=1000)
     assert cli_aggregate.run(args) == 0
     return collect.read_runs(tree / "tables" / "runs.csv").set_index("run")
 
@@ -145,7 +146,7 @@ def test_every_report_file_is_renamed_into_place(tree, monkeypatch):
     aggregate(tree)
     args = argparse.Namespace(figure="gains", runs=str(tree / "tables" / "runs.csv"),
                               history=str(tree / "tables" / "history.csv"),
-                              out=str(tree / "figures"), headline_q=["2ep"], schedule="linear", bootstrap=200)
+                              out=str(tree / "figures"), headline_q=["2ep"], schedule="linear", interval="t", bootstrap=200)
     assert cli_plot.run(args) == 0
     written = sorted(p.name for p in (tree / "tables").iterdir()) + sorted(p.name for p in (tree / "figures").iterdir())
     assert sorted(renamed) == sorted(written)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "slurm-localhost"
-# workflow/profiles/slurm as a user runs it, plus what this cluster needs: no slurmdbd, so the plugin
+# profiles/slurm as a user runs it, plus what this cluster needs: no slurmdbd, so the plugin
 # polls squeue (finished jobs stay listed for MinJobAge = 600 s), and its first poll after 2 s, not 40.
-SLURM_OPTIONS = ("--workflow-profile", str(REPO / "workflow" / "profiles" / "slurm"),
+SLURM_OPTIONS = ("--workflow-profile", str(REPO / "profiles" / "slurm"),
                  "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
                  "--latency-wait", "5")
 

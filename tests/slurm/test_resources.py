@@ -1,4 +1,4 @@
-"""What the training jobs of configs/paper.yaml ask a cluster for under workflow/profiles/slurm, from
+"""What the training jobs of configs/paper.yaml ask a cluster for under profiles/slurm, from
 Snakemake's dry run (no cluster needed): resources per model and dataset, torchrun for multi-GPU
 cells, partition and account from the environment or the command line."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from localhost_cluster import REPO
 from workflow_run import run_snakemake, workflow_args
 
 PAPER = REPO / "configs" / "paper.yaml"
-PROFILE = ("--workflow-profile", str(REPO / "workflow" / "profiles" / "slurm"))
+PROFILE = ("--workflow-profile", str(REPO / "profiles" / "slurm"))
 TINY = "vit-tiny/cifar10/dense/seed42"
 BASE_IMAGENET = "vit-base/imagenet/dense/seed42"
 

@@ -9,22 +9,25 @@ def test_defaults_are_a_valid_dense_cell():
 
 
 @pytest.mark.parametrize("raw,message", [
-    ({"learning_rate": 0.1}, r"unknown key 'learning_rate'.*valid keys: model, dataset"),
+    ({"learning_rate": 0.1}, r"learning_rate: unknown key 'learning_rate'.*allowed keys: model, dataset"),
     ({"epoch": 3}, r"unknown key 'epoch' \(did you mean 'epochs'\?\)"),
-    ({"epochs": 0}, r"epochs must be > 0, got 0"),
-    ({"epochs": 2.5}, r"epochs must be an integer, got 2.5"),
-    ({"batch_size": -1}, r"batch_size must be > 0"),
-    ({"lr": 0}, r"lr must be > 0"),
-    ({"lr": "fast"}, r"lr must be a number, got 'fast'"),
-    ({"q": -3}, r"q must be a step count >= 0 or epochs written like '12ep', got -3"),
-    ({"q": "12 epochs"}, r"q must be a step count"),
-    ({"method": "gradual"}, r"method must be one of posthoc, iterative, vcon, got 'gradual'"),
-    ({"original": "tied"}, r"original must be one of shared, frozen, copy"),
+    ({"epochs": 0}, r"epochs = 0 is not allowed; allowed: an integer >= 1"),
+    ({"epochs": 2.5}, r"epochs = 2.5 is not allowed; allowed: an integer"),
+    ({"batch_size": -1}, r"batch_size = -1 is not allowed; allowed: an integer >= 1"),
+    ({"lr": 0}, r"lr = 0 is not allowed; allowed: a number > 0"),
+    ({"lr": "fast"}, r"lr = 'fast' is not allowed; allowed: a number"),
+    ({"q": -3}, r"q = -3 is not allowed; allowed: a step count >= 0 \(120\) or epochs \('12ep', '1.5ep'\)"),
+    ({"q": "12 epochs"}, r"q = '12 epochs' is not allowed"),
+    ({"method": "gradual"}, r"method = 'gradual' is not allowed; allowed: one of posthoc, iterative, vcon"),
+    ({"original": "tied"}, r"original = 'tied' is not allowed; allowed: one of shared, frozen, copy"),
     ({"compressor": {"name": "prune", "sparsity": 1.5}}, r"compressor: prune: sparsity must be a number in \[0, 1\)"),
     ({"compressor": {"name": "ternary"}}, r"compressor: unknown compressor 'ternary'"),
-    ({"seed": True}, r"seed must be an integer, got True"),
-    ({"bf16": "yes"}, r"bf16 must be auto, true or false"),
-    ({"compile": "yes"}, r"compile must be true or false, got 'yes'"),
+    ({"seed": True}, r"seed = True is not allowed; allowed: an integer"),
+    ({"bf16": "yes"}, r"bf16 = 'yes' is not allowed; allowed: one of false, auto, true"),
+    ({"compile": "yes"}, r"compile = 'yes' is not allowed; allowed: true or false"),
+    ({"image_recipe": "autors"}, r"image_recipe = 'autors' is not allowed; allowed: one of authors, standard "
+                                 r"\(did you mean 'authors'\?\)"),
+    ({"layers": ["*.qkv", 3]}, r"layers.1 = 3 is not allowed; allowed: a string"),
 ])
 def test_bad_values_name_key_value_and_what_is_allowed(raw, message):
     with pytest.raises(ConfigError, match=message):
@@ -34,7 +37,7 @@ def test_bad_values_name_key_value_and_what_is_allowed(raw, message):
 def test_error_names_the_file(tmp_path):
     path = tmp_path / "cell.yaml"
     path.write_text("epochs: 0\n")
-    with pytest.raises(ConfigError, match=f"{path}: epochs must be > 0"):
+    with pytest.raises(ConfigError, match=f"{path}: epochs = 0 is not allowed"):
         load_config(path)
 
 
@@ -43,7 +46,8 @@ def test_overrides_are_yaml_values(tmp_path):
     path.write_text("model: vit-digits\nlr: 0.1\n")
     config, _ = load_config(path, ["lr=3e-4", "compressor={name: binary}", "q=2ep"])
     assert config.lr == 3e-4 and config.q == "2ep"
-    assert config.compressor == {"name": "binary", "shares": [0.5, 0.75, 0.875], "scale": "layer"}
+    assert config.compressor == {"name": "binary", "shares": [0.5, 0.75, 0.875], "quantized_share": "frozen",
+                                 "scale": "layer", "sign_zero": "plus"}
     with pytest.raises(ConfigError, match="--set expects key=value"):
         parse_override("lr")
 
@@ -57,3 +61,30 @@ def test_epochs_resolve_to_steps():
 def test_help_lists_every_key_with_default():
     text = describe_keys()
     assert "epochs" in text and "(default: 10)" in text and "schedule" in text
+
+
+def test_precision_is_fp32_unless_asked():
+    from vcon.train.loop import bf16_enabled
+
+    assert from_dict({}).bf16 is False
+    assert [bf16_enabled(from_dict({}).bf16, device) for device in ("cuda", "cpu")] == [False, False]
+    assert [bf16_enabled("auto", device) for device in ("cuda", "cpu")] == [True, False]
+    assert [bf16_enabled(True, device) for device in ("cuda", "cpu")] == [True, True]
+
+
+def test_an_empty_config_file_is_an_error_naming_it(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    with pytest.raises(ConfigError, match=f"{empty}: the file is empty; a cell config is a mapping"):
+        load_config(empty)
+
+
+def test_every_problem_of_a_config_is_named_at_once():
+    with pytest.raises(ConfigError) as caught:
+        from_dict({"epochs": 0, "lr": "fast"}, "cell.yaml")
+    assert str(caught.value).splitlines() == ["cell.yaml: epochs = 0 is not allowed; allowed: an integer >= 1",
+                                              "cell.yaml: lr = 'fast' is not allowed; allowed: a number"]
+
+
+def test_yaml_1_1_numbers_written_without_a_dot_are_numbers():
+    assert from_dict({"lr": "3e-4", "min_lr": "1e-6"}).lr == 3e-4

@@ -117,7 +117,7 @@ def test_q_longer_than_the_run_is_an_error_before_training(tmp_path):
 @pytest.mark.parametrize("override,message", [
     ("model=vit-digts", "did you mean 'vit-digits'"),
     ("dataset=digitz", "did you mean 'digits'"),
-    ("method=gradual", "method must be one of posthoc, iterative, vcon"),
+    ("method=gradual", "method = 'gradual' is not allowed; allowed: one of posthoc, iterative, vcon"),
     ("compressor={name: pruning}", "valid compressors: binary, lowrank, prune, quant"),
     ("optimiser=sgd", "unknown key 'optimiser'"),
 ])

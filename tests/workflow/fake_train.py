@@ -13,6 +13,12 @@ import yaml
 
 BASE = {"dense": 0.95, "posthoc": 0.80, "iterative": 0.83, "vcon": 0.86}
 EPOCHS = 3
+STEPS_PER_EPOCH = 10
+
+
+def steps(length: int | str | None) -> int | None:
+    """A length as the trainer records it: "2ep" is 20 steps."""
+    return int(length[:-2]) * STEPS_PER_EPOCH if isinstance(length, str) else length
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     method = "dense" if config["compressor"] is None else config["method"]
     noise = (zlib.crc32(json.dumps(config, sort_keys=True).encode()) % 100) / 10000
     accuracy = BASE[method] + noise
-    history = [{"epoch": e, "step": 10 * e, "beta": max(0.0, 1 - e / EPOCHS) if method == "vcon" else 0.0,
+    history = [{"epoch": e, "step": STEPS_PER_EPOCH * e, "beta": max(0.0, 1 - e / EPOCHS) if method == "vcon" else 0.0,
                 "lr": 1e-3, "train_loss": 1.0 / e, "val_blended": accuracy, "val_compressed": accuracy - 0.1 / e}
                for e in range(1, EPOCHS + 1)]
     metrics = {
@@ -34,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         "cell": {"model": config["model"], "dataset": config["dataset"],
                  "compressor": config["compressor"]["name"] if config["compressor"] else "none",
                  "method": method, "q": config["q"], "schedule": config["schedule"], "seed": config["seed"]},
-        "config": {**config, "q": 10 if config["q"] == "1ep" else config["q"]},
+        "config": {**config, "q": steps(config["q"]), "iterative_t": steps(config["iterative_t"]),
+                   "steps_per_epoch": STEPS_PER_EPOCH},
         "metric": "accuracy",
         "test": {"accuracy": accuracy, "loss": 1 - accuracy},
         "dense_reference": None,

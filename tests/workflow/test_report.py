@@ -8,12 +8,14 @@ import pandas as pd
 import pytest
 from fake_workflow import write_metrics
 
-from vcon.report import cli_aggregate, cli_plot, collect, tables
+from vcon.report import cli_aggregate, cli_plot, collect, reference, statistics, tables
 
 PRUNE = {"name": "prune", "sparsity": 0.9, "granularity": "layer"}
 # run id -> test accuracy; vcon seed 2 and iterative seed 1 are expected but never finished.
 VALUES = {
+    "m/src/pretrain/seed0": 0.6,
     "m/d/dense/seed0": 0.90, "m/d/dense/seed1": 0.92, "m/d/dense/seed2": 0.94,
+    "m/d/dense-scratch/seed0": 0.50, "m/d/dense-scratch/seed1": 0.60, "m/d/dense-scratch/seed2": 0.70,
     "m/d/p90/posthoc/q0/seed0": 0.70, "m/d/p90/posthoc/q0/seed1": 0.72, "m/d/p90/posthoc/q0/seed2": 0.74,
     "m/d/p90/iterative/t5/seed0": 0.75, "m/d/p90/iterative/t5/seed2": 0.75,
     "m/d/p90/vcon/q10-linear/seed0": 0.80, "m/d/p90/vcon/q10-linear/seed1": 0.84,
@@ -30,24 +32,26 @@ def results(tmp_path):
         identity = collect.parse_run_id(run_id)
         history = [{"epoch": e, "step": 5 * e, "beta": 1 - e / 2, "lr": 1e-3, "train_loss": 1.0,
                     "val_blended": accuracy, "val_compressed": accuracy - 0.05 * (2 - e)} for e in (1, 2)]
-        write_metrics(runs / run_id / "metrics.json", accuracy, history, spec=None if "dense" in run_id else PRUNE,
-                      **{k: identity[k] for k in ("model", "dataset", "compressor", "method")})
+        dense = identity["compressor"] == "none"
+        cell = {k: identity[k] for k in ("model", "dataset", "compressor")}
+        write_metrics(runs / run_id / "metrics.json", accuracy, history, spec=None if dense else PRUNE,
+                      method="dense" if dense else identity["method"], **cell)
     rows = [collect.parse_run_id(r) for r in [*VALUES, *EXPECTED_MISSING]]
     for row in rows:
-        row["compressor_spec"] = "" if row["method"] == "dense" else '{"granularity": "layer", "name": "prune", "sparsity": 0.9}'
+        row["compressor_spec"] = "" if row["compressor"] == "none" else '{"granularity": "layer", "name": "prune", "sparsity": 0.9}'
     pd.DataFrame(rows).to_csv(tmp_path / "cells.csv", index=False)
     return tmp_path
 
 
 def aggregate(root, *headline):
     args = argparse.Namespace(runs=str(root / "runs"), cells=str(root / "cells.csv"), out=str(root / "tables"),
-                              headline_q=list(headline) or None, schedule="linear")
+                              headline_q=list(headline) or None, schedule="linear", interval="t", bootstrap=1000)
     assert cli_aggregate.run(args) == 0
     return collect.read_runs(root / "tables" / "runs.csv"), pd.read_csv(root / "tables" / "accuracy.csv")
 
 
-def cell(table, column):
-    return table[table["column"] == column].iloc[0]
+def cell(table, column, compressor="p90"):
+    return table[(table["column"] == column) & (table["compressor"] == compressor)].iloc[0]
 
 
 def test_runs_table_one_row_per_expected_run(results):
@@ -73,20 +77,49 @@ def test_accuracy_statistics_exact(results):
     vcon = cell(table, "vcon")
     assert (vcon["mean"], vcon["std"], vcon["n"], vcon["expected"]) == pytest.approx((82.0, math.sqrt(8), 2, 3))
     assert vcon["q"] == 10 and vcon["selection"] == "configured"
-    gain = cell(table, "gain")  # paired by seed: seeds 0 and 1 give +10 and +12
+    gain = cell(table, "gain_posthoc")  # paired by seed: seeds 0 and 1 give +10 and +12
     assert (gain["mean"], gain["std"], gain["n"]) == pytest.approx((11.0, math.sqrt(2), 2))
+    half = 12.706204736174707 * 1.0  # t(0.975, 1 df) x sd / sqrt(2) = t x 1
+    assert (gain["low"], gain["high"]) == pytest.approx((11.0 - half, 11.0 + half))
+    assert not gain["excludes_zero"]
+    versus_iterative = cell(table, "gain_iterative")  # only seed 0 has both: +5, no interval from one value
+    assert (versus_iterative["mean"], versus_iterative["n"]) == pytest.approx((5.0, 1))
+    assert math.isnan(versus_iterative["low"]) and not versus_iterative["excludes_zero"]
     assert table.loc[table["best"], "column"].tolist() == ["vcon"]
+
+
+def test_dense_from_scratch_row_and_pretraining_note(results):
+    _, table = aggregate(results, "10")
+    scratch = cell(table, "dense-scratch", compressor=tables.SCRATCH_ROW)
+    assert (scratch["mean"], scratch["std"], scratch["n"]) == pytest.approx((60.0, 10.0, 3))
+    assert len(table[table["compressor"] == tables.SCRATCH_ROW]) == 1
+    md = (results / "tables" / "accuracy.md").read_text()
+    assert "| m | d | dense from scratch | 60.00 ± 10.00 (n=3) |" in md
+    assert "Pretraining: m pretrained on src (seed 0): test accuracy 60.00." in md
 
 
 def test_markdown_marks_best_and_missing(results):
     aggregate(results, "10")
     md = (results / "tables" / "accuracy.md").read_text()
+    assert "| model | dataset | compressor | dense | post-shot | iterative | VCON | VCON − post-shot | " \
+           "VCON − iterative |" in md
     assert "**82.00 ± 2.83 (n=2/3)**" in md
     assert "75.00 ± 0.00 (n=2/3)" in md and "92.00 ± 2.00 (n=3)" in md
-    assert "+11.00 ± 1.41 (n=2/3)" in md  # 3 seeds expected in both, 2 paired
-    assert "VCON at the configured Q = 10" in md
+    assert "+11.00 [-1.71, +23.71] (n=2/3)" in md  # 3 seeds expected in both, 2 paired
+    assert "VCON at the configured Q = 10" in md and "95 % Student-t interval" in md
     tex = (results / "tables" / "accuracy.tex").read_text()
-    assert r"\textbf{82.00 $\pm$ 2.83 (n=2/3)}" in tex and r"\multicolumn{5}{c}{p90}" in tex
+    assert r"\textbf{82.00 $\pm$ 2.83 (n=2/3)}" in tex and r"\begin{tabular}{lllrrrrrr}" in tex
+
+
+def test_a_gain_whose_interval_excludes_zero_is_marked(results):
+    runs = collect.read_runs(aggregate(results, "10") and results / "tables" / "runs.csv")
+    runs.loc[runs["run"] == "m/d/p90/vcon/q10-linear/seed1", "value"] = 0.83  # gains +10, +11
+    runs.loc[runs["run"] == "m/d/p90/vcon/q10-linear/seed2", ["value", "status"]] = [0.85, "ok"]  # +11
+    table = tables.accuracy_table(runs, {"default": "10"})
+    gain = cell(table, "gain_posthoc")
+    assert gain["n"] == 3 and gain["excludes_zero"] and gain["low"] > 0
+    tables.write_accuracy(table, results / "marked", "t")
+    assert "+10.67 [+9.23, +12.10]* (n=3)" in (results / "marked" / "accuracy.md").read_text()
 
 
 def test_best_q_is_chosen_on_validation(results):
@@ -108,25 +141,39 @@ def test_ablation_table(results):
 
 
 def test_reference_table_only_with_the_reference_experiment(results):
-    aggregate(results, "10")
+    """Like for like: validation-half accuracy after the last epoch (val_final), VCON at Q = 12 epochs
+    whatever the headline Q, the sampling error of the authors' 5,000-image estimates."""
+    aggregate(results, "best")
     assert not (results / "tables" / "reference.md").exists()
     runs = collect.read_runs(results / "tables" / "runs.csv")
     runs["model"], runs["dataset"] = "vit-tiny", "cifar10"
-    accuracy = tables.accuracy_table(runs, {"default": "10"})
-    reference = tables.reference_table(runs, accuracy)
-    prune = reference.iloc[0]
+    runs["q"] = runs["q"].replace({"10": "12ep"})
+    table = reference.reference_table(runs)
+    prune = table.iloc[0]
     assert (prune["paper_posthoc"], prune["paper_vcon"], prune["paper_gain"]) == (90.62, 94.52, 3.90)
+    assert prune["paper_posthoc_se"] == pytest.approx(100 * math.sqrt(0.9062 * 0.0938 / 5000))  # 0.41 points
+    # val_final is the last row's val_compressed: accuracy - 0.05 * (2 - 2) = the accuracy itself here
     assert prune["ours_label"] == "p90" and prune["ours_vcon"] == pytest.approx(82.0)
-    assert reference.iloc[1]["ours_label"] == ""  # no binary run: shown as not run
-    assert reference.iloc[-1]["paper_posthoc"] == 98.14 and reference.iloc[-1]["ours_posthoc"] == pytest.approx(92.0)
-    tables.write_reference(reference, results)
-    assert "not run" in (results / "reference.md").read_text()
+    assert prune["ours_posthoc"] == pytest.approx(72.0) and prune["ours_gain"] == pytest.approx(11.0)
+    assert table.iloc[1]["ours_label"] == ""  # no binary run: shown as not run
+    assert table.iloc[-1]["paper_posthoc"] == 98.14 and table.iloc[-1]["ours_posthoc"] == pytest.approx(92.0)
+    reference.write_reference(table, results)
+    md = (results / "reference.md").read_text()
+    assert "not run" in md and "90.62 ± 0.41" in md and "82.00 ± 2.83 (n=2)" in md
 
 
-def test_bootstrap_ci():
-    low, high = tables.bootstrap_ci([1.0, 2.0, 3.0], resamples=2000)
-    assert 1.0 <= low < 2.0 < high <= 3.0
-    assert tables.bootstrap_ci([5.0]) == (5.0, 5.0)
+def test_intervals_against_fixed_numbers():
+    # t: mean 3, s = sqrt(2.5), t(0.975, 4) = 2.7764451051977987 -> 3 -+ 2.7764451 x 0.7071068
+    assert statistics.t_interval([1.0, 2.0, 3.0, 4.0, 5.0]) == pytest.approx((1.0367568385224428, 4.963243161477557),
+                                                                             abs=1e-12)
+    assert statistics.t_interval([2.0, 4.0]) == pytest.approx((3.0 - 12.706204736174707, 3.0 + 12.706204736174707))
+    assert all(math.isnan(v) for v in statistics.t_interval([5.0]))
+    # BCa (scipy.stats.bootstrap, 10,000 resamples, generator seed 0), pinned with scipy 1.17.1.
+    low, high = statistics.bca_interval([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert (low, high) == pytest.approx((1.8, 4.2))
+    assert statistics.bca_interval([2.0, 2.0, 2.0]) == (2.0, 2.0)
+    assert statistics.excludes_zero(0.1, 2.0) and statistics.excludes_zero(-3.0, -0.5)
+    assert not statistics.excludes_zero(-0.1, 2.0) and not statistics.excludes_zero(math.nan, math.nan)
 
 
 def test_plots_write_png_and_pdf(results):
@@ -134,7 +181,7 @@ def test_plots_write_png_and_pdf(results):
     for figure in ("beta_ablation", "transition_curves", "gains", "schedules"):
         args = argparse.Namespace(figure=figure, runs=str(results / "tables" / "runs.csv"),
                                   history=str(results / "tables" / "history.csv"), out=str(results / "figures"),
-                                  headline_q=["10"], schedule="linear", bootstrap=200)
+                                  headline_q=["10"], schedule="linear", interval="t", bootstrap=200)
         assert cli_plot.run(args) == 0
         for ext in ("png", "pdf"):
             path = results / "figures" / f"{figure}.{ext}"

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from vcon.compressors import WeightCompressor
-from vcon.layers import select_layers
+from vcon.selection import select_layers
 
 
 class DataSwap:

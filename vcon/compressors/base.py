@@ -157,6 +157,11 @@ class WeightCompressor(Compressor):
         """What may be cached between steps (a pruning mask); None when there is nothing."""
         return None
 
+    def iterative_state(self, weight: Tensor) -> torch.nn.Module | None:
+        """A module holding what the iterative baseline keeps between steps (INQ's frozen shares),
+        with `advance(weight, level)` and `apply(weight)`; None when the level says it all."""
+        return None
+
     def values(self, weight: Tensor, state: Tensor | None, level: float) -> Tensor:
         """The exact compressed weight, without gradient."""
         raise NotImplementedError

@@ -35,6 +35,13 @@ def signs_times(weight: Tensor, scale: Tensor, out: Tensor | None = None) -> Ten
     return signs.mul_(2.0).sub_(1.0).mul_(scale)  # (+1 or -1) * scale is exact
 
 
+def sign_times(weight: Tensor, scale: Tensor, out: Tensor | None = None) -> Tensor:
+    """torch.sign(weight) * scale: 0 stays 0 (binary's sign_zero: zero)."""
+    if torch.compiler.is_compiling():
+        return torch.sign(weight) * scale
+    return torch.sign(weight, out=torch.empty_like(weight) if out is None else out).mul_(scale)
+
+
 _SAME_SIZE_INT = {torch.float64: torch.int64, torch.float32: torch.int32, torch.float16: torch.int16,
                   torch.bfloat16: torch.int16}
 

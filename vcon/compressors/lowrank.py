@@ -10,12 +10,17 @@ from vcon import schedules
 from vcon.compressors.base import FactorCompressor, SpecError
 from vcon.compressors.registry import register_compressor
 
+BIASES = ("shared", "separate")
+
 
 @register_compressor
 @dataclass(frozen=True)
 class LowRank(FactorCompressor):
     """Truncated SVD at `rank`; both factors are trained and the bias is kept.
 
+    bias: "shared" (the authors: one bias serves the dense branch and the factor pair, and gets
+    the gradient of both) or "separate" (the factor pair has its own copy of the bias, blended
+    with the dense one by beta; only the factor bias is exported).
     The iterative baseline starts at `start_rank` (default: 4 * rank, capped by the layer) and
     re-truncates by SVD in `rank_stages` geometric steps, reaching `rank` at T.
     """
@@ -24,6 +29,7 @@ class LowRank(FactorCompressor):
     rank: int = 16
     start_rank: int | None = None
     rank_stages: int = 4
+    bias: str = "shared"
 
     def __post_init__(self) -> None:
         if not isinstance(self.rank, int) or self.rank < 1:
@@ -32,6 +38,8 @@ class LowRank(FactorCompressor):
             raise SpecError(f"lowrank: start_rank must be an integer >= rank ({self.rank}), got {self.start_rank!r}")
         if not isinstance(self.rank_stages, int) or self.rank_stages < 1:
             raise SpecError(f"lowrank: rank_stages must be an integer >= 1, got {self.rank_stages!r}")
+        if self.bias not in BIASES:
+            raise SpecError(f"lowrank: unknown bias {self.bias!r}; valid: {', '.join(BIASES)}")
 
     def check_layer(self, layer_name: str, weight: Tensor) -> None:
         limit = min(weight.shape)

@@ -16,6 +16,7 @@ from vcon.compressors.fastops import keep_above
 from vcon.compressors.registry import register_compressor
 
 GRADIENTS = ("straight_through", "masked")
+TIES = ("exact", "keep")
 _N_M = re.compile(r"^(\d+):(\d+)$")
 
 
@@ -27,7 +28,9 @@ class Prune(WeightCompressor):
     granularity: "layer" zeroes round(s * numel) weights of the whole matrix; "row" zeroes
     round(s * in_features) weights of each output row; "N:M" keeps the N largest of every M
     consecutive weights along a row (sparsity is then 1 - N/M and need not be given).
-    Ties: among weights of equal |w| the one with the lower index is pruned first.
+    ties: "exact" (among weights of equal |w| the one with the lower index is pruned first, so
+    exactly the stated count is pruned) or "keep" (the authors' rule: keep every weight with |w| >=
+    the threshold the kept count gives, so a tie there keeps extra weights).
     update_every: recompute the mask from the latent weights every k steps (1: every step, as the
     authors do; 0: freeze the mask computed when the layer is compressed).
     gradient: "straight_through" (pruned latent weights keep their gradient and can come back) or
@@ -41,6 +44,7 @@ class Prune(WeightCompressor):
     update_every: int = 1
     gradient: str = "straight_through"
     ramp_every: int = 1
+    ties: str = "exact"
 
     def __post_init__(self) -> None:
         match = _N_M.match(self.granularity)
@@ -69,6 +73,8 @@ class Prune(WeightCompressor):
             raise SpecError(f"prune: unknown gradient {self.gradient!r}; valid: {', '.join(GRADIENTS)}")
         if not isinstance(self.ramp_every, int) or self.ramp_every < 1:
             raise SpecError(f"prune: ramp_every must be an integer >= 1, got {self.ramp_every!r}")
+        if self.ties not in TIES:
+            raise SpecError(f"prune: unknown ties {self.ties!r}; valid: {', '.join(TIES)}")
 
     @property
     def refresh_every(self) -> int:  # type: ignore[override]
@@ -100,7 +106,13 @@ class Prune(WeightCompressor):
     def state(self, weight: Tensor, level: float) -> Tensor:
         """The keep-mask (True = kept) at sparsity `level`."""
         groups, k = self._groups(weight.detach(), level)
-        return largest_mask(groups.abs(), k).view_as(weight)
+        return self._kept(groups.abs(), k).view_as(weight)
+
+    def _kept(self, magnitude: Tensor, k: int) -> Tensor:
+        """True on the entries of each row that survive pruning k of them."""
+        if self.ties == "exact" or k <= 0 or k >= magnitude.shape[1]:
+            return largest_mask(magnitude, k)
+        return magnitude >= magnitude.kthvalue(k + 1, dim=1, keepdim=True).values
 
     def values(self, weight: Tensor, state: Tensor | None, level: float) -> Tensor:
         if state is None:
@@ -123,13 +135,17 @@ class Prune(WeightCompressor):
             return weight.clone()
         if k >= groups.shape[1]:
             return torch.zeros_like(weight)
+        keep_ties = self.ties == "keep"
         out = torch.empty_like(weight)  # |w| (which the selection may reorder), then the pruned weight
         magnitude = torch.abs(groups, out=out.view(groups.shape))
-        finite = groups.shape[0] == 1 or bool(torch.isfinite(magnitude.sum()))
+        finite = (groups.shape[0] == 1 and not keep_ties) or bool(torch.isfinite(magnitude.sum()))
+        if keep_ties and not finite:  # NaN or inf weights: the authors' rule as written
+            return torch.where(self._kept(groups.abs(), k), groups, 0.0).view_as(weight)
         wide = groups.shape[1] > SORTING_NETWORK_MAX  # numpy's selection, in place
         threshold, tied = kth_smallest(magnitude, k, reorder=wide)
-        if tied:
-            return torch.where(largest_mask(groups.abs(), k), groups, 0.0).view_as(weight)
+        if tied:  # exact: the lower index goes first; keep: every |w| >= the threshold stays
+            return torch.where(self._kept(groups.abs(), k), groups, 0.0).view_as(weight)
+        # No tie: the k-th smallest |w| is below the (k+1)-th, so both rules keep exactly |w| > threshold.
         if groups.shape[0] == 1:  # one threshold: hardshrink zeroes |w| <= t (as +0.0) in one pass
             return torch.hardshrink(weight, float(threshold), out=out)
         if wide:

@@ -2,30 +2,22 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
 from vcon.compressors.base import Compressor, SpecError
+from vcon.names import Registry, did_you_mean
 
-COMPRESSORS: dict[str, type[Compressor]] = {}
+COMPRESSORS: Registry[type[Compressor]] = Registry("compressor")
 
 
 def register_compressor(cls: type[Compressor]) -> type[Compressor]:
     """Class decorator: make a compressor config available to specs under `cls.name`."""
-    if cls.name in COMPRESSORS:
-        raise ValueError(f"a compressor named {cls.name!r} is already registered")
-    COMPRESSORS[cls.name] = cls
-    return cls
+    return COMPRESSORS.add(cls.name, cls)
 
 
 def list_compressors() -> list[str]:
-    return sorted(COMPRESSORS)
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return COMPRESSORS.names()
 
 
 def from_spec(spec: Mapping[str, Any] | Compressor) -> Compressor:
@@ -39,15 +31,15 @@ def from_spec(spec: Mapping[str, Any] | Compressor) -> Compressor:
     name = spec["name"]
     if name not in COMPRESSORS:
         raise SpecError(
-            f"unknown compressor {name!r}{_did_you_mean(str(name), list_compressors())}; "
+            f"unknown compressor {name!r}{did_you_mean(name, list_compressors())}; "
             f"valid compressors: {', '.join(list_compressors())}"
         )
-    cls = COMPRESSORS[name]
+    cls = COMPRESSORS.get(name)
     keys = [f.name for f in dataclasses.fields(cls)]
     options = {k: v for k, v in spec.items() if k != "name"}
     for key in options:
         if key not in keys:
             raise SpecError(
-                f"{name}: unknown key {key!r}{_did_you_mean(key, keys)}; valid keys: {', '.join(keys)}"
+                f"{name}: unknown key {key!r}{did_you_mean(key, keys)}; valid keys: {', '.join(keys)}"
             )
     return cls(**options)

@@ -4,9 +4,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch.utils.data import Dataset
+from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, check_recipe
+
+if TYPE_CHECKING:
+    from torch.utils.data import Dataset
 
 
 @dataclass(frozen=True)
@@ -14,10 +17,14 @@ class DatasetOptions:
     """Options shared by every dataset builder; a builder ignores those it has no use for.
 
     root: data directory (the cell config's `data_root`); None falls back to the environment.
-    seed: the run's seed. Splits never depend on it, so seeds vary only the training.
+    seed: the run's seed. The fixed splits never depend on it; with `train_size` it draws the
+        training examples (and, for digits, the whole split), the same for every method of a seed.
     image_size: side of the square images fed to the model; None means the dataset's default.
     augment: training-time augmentation (RandAugment, MixUp, ...) where the dataset defines one.
     max_length: token budget of text inputs, [CLS] and [SEP] included.
+    train_size: train on this many examples, stratified by class and drawn under `seed`; None
+        means the whole training split.
+    image_recipe: how CIFAR and ImageNet images are prepared (`vcon.data.recipes`).
     tokenizer: a Hugging Face tokenizer, needed by the datasets without a vocabulary of their own.
     """
 
@@ -27,6 +34,11 @@ class DatasetOptions:
     augment: bool = True
     max_length: int = 128
     tokenizer: Any = None
+    train_size: int | None = None
+    image_recipe: str = DEFAULT_IMAGE_RECIPE
+
+    def __post_init__(self) -> None:
+        check_recipe(self.image_recipe)
 
 
 @dataclass

@@ -1,8 +1,11 @@
 """`digits`: scikit-learn's bundled handwritten digits (1,797 real 8 x 8 images, 10 classes).
 
 Offline. A stratified 1,257 / 270 / 270 train / val / test split under a fixed seed (the same
-for every run seed), standardized with the train split's pixel mean and std. `image_size` other
-than 8 resizes bilinearly before standardizing. No augmentation.
+for every run seed). With `train_size` N, each run seed draws its own stratified split of all
+1,797 images instead: N train, 270 validation and the remaining 1,527 - N test images, so that a
+few-example target keeps a large test set (and seeds vary the training examples too; the methods
+of one seed share its split). Standardized with the train split's pixel mean and std.
+`image_size` other than 8 resizes bilinearly before standardizing. No augmentation.
 """
 from __future__ import annotations
 
@@ -11,14 +14,13 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
-from vcon.data.images import ImageTensorDataset
 from vcon.data.registry import register_dataset
+from vcon.data.splits import stratified_parts
 
 SPLIT_SEED = 0
+IMAGES = 1797
 HELD_OUT = 270  # each of val and test: 15 % of 1,797
 
 
@@ -43,6 +45,8 @@ def split_indices(labels: list[int]) -> tuple[list[int], list[int], list[int]]:
     The samples are shuffled under SPLIT_SEED, then ordered by (rank within their class) / (class
     size), which interleaves the classes in proportion; test takes the first HELD_OUT, val the next.
     """
+    import torch
+
     target = torch.tensor(labels)
     order = torch.randperm(len(target), generator=torch.Generator().manual_seed(SPLIT_SEED))
     shuffled = target[order]
@@ -55,15 +59,31 @@ def split_indices(labels: list[int]) -> tuple[list[int], list[int], list[int]]:
     return sorted(train), sorted(val), sorted(test)
 
 
-@register_dataset("digits")
+def per_seed_split(labels: list[int], options: DatasetOptions) -> tuple[list[int], list[int], list[int]]:
+    """Stratified train (train_size) / val (HELD_OUT) / test (the rest) indices drawn under the run seed."""
+    most = len(labels) - 2 * HELD_OUT
+    if not 1 <= options.train_size <= most:
+        raise ValueError(f"digits: train_size must be between 1 and {most} (at least {HELD_OUT} images are kept "
+                         f"for validation and for test), got {options.train_size}")
+    train, val, test = stratified_parts(labels, [options.train_size, HELD_OUT], options.seed)
+    return train, val, test
+
+
+@register_dataset("digits", train_size=IMAGES - 2 * HELD_OUT, classes=10)
 def build_digits(options: DatasetOptions) -> DatasetBundle:
+    import torch
+    import torch.nn.functional as F
+
+    from vcon.data.images import ImageTensorDataset
+
     raw_images, raw_labels = load_digits()
     images = torch.from_numpy(raw_images).unsqueeze(1)
     labels = torch.from_numpy(raw_labels)
     size = options.image_size or 8
     if size != 8:
         images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
-    train, val, test = split_indices(raw_labels.tolist())
+    train, val, test = per_seed_split(raw_labels.tolist(), options) if options.train_size else \
+        split_indices(raw_labels.tolist())
     mean, std = images[train].mean(), images[train].std(correction=0)
     images = (images - mean) / std
     splits = [ImageTensorDataset(images[idx].contiguous(), labels[idx]) for idx in (train, val, test)]

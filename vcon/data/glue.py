@@ -11,16 +11,17 @@ regression with one output), accuracy otherwise.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from vcon.data.bundle import DatasetBundle, DatasetOptions
 from vcon.data.registry import register_dataset
 from vcon.data.roots import configured_root, find_data
-from vcon.data.splits import halves
-from vcon.data.text import PadCollate, TokenizedDataset
 
+PREFIX = "glue-"  # glue-cola, glue-sst2, ...
 ENV_VAR = "VCON_GLUE_ROOT"
 HUB_ID = "nyu-mll/glue"
 CHUNK = 2048
@@ -31,34 +32,39 @@ class Task:
     columns: tuple[str, ...]
     num_classes: int
     metric: str
+    train_size: int  # examples of the official train split
     validation: str = "validation"
 
 
 TASKS = {
-    "cola": Task(("sentence",), 2, "matthews"),
-    "sst2": Task(("sentence",), 2, "accuracy"),
-    "mrpc": Task(("sentence1", "sentence2"), 2, "f1"),
-    "qqp": Task(("question1", "question2"), 2, "f1"),
-    "stsb": Task(("sentence1", "sentence2"), 1, "pearson"),
-    "mnli": Task(("premise", "hypothesis"), 3, "accuracy", "validation_matched"),
-    "qnli": Task(("question", "sentence"), 2, "accuracy"),
-    "rte": Task(("sentence1", "sentence2"), 2, "accuracy"),
-    "wnli": Task(("sentence1", "sentence2"), 2, "accuracy"),
+    "cola": Task(("sentence",), 2, "matthews", 8551),
+    "sst2": Task(("sentence",), 2, "accuracy", 67349),
+    "mrpc": Task(("sentence1", "sentence2"), 2, "f1", 3668),
+    "qqp": Task(("question1", "question2"), 2, "f1", 363846),
+    "stsb": Task(("sentence1", "sentence2"), 1, "pearson", 5749),
+    "mnli": Task(("premise", "hypothesis"), 3, "accuracy", 392702, "validation_matched"),
+    "qnli": Task(("question", "sentence"), 2, "accuracy", 104743),
+    "rte": Task(("sentence1", "sentence2"), 2, "accuracy", 2490),
+    "wnli": Task(("sentence1", "sentence2"), 2, "accuracy", 635),
 }
 
 
 def how_to_get(task: str) -> str:
-    return (f"on a machine with network, `datasets.load_dataset({HUB_ID!r}, {task!r}).save_to_disk('DIR/{task}')`, "
-            f"then copy DIR here.")
+    return (f"run `vcon fetch glue-{task} --root DIR` where there is network (it saves DIR/glue/{task}), or "
+            f"`datasets.load_dataset({HUB_ID!r}, {task!r}).save_to_disk('DIR/glue/{task}')`, then copy DIR here.")
+
+
+def locate(task: str, root: str | os.PathLike[str] | None) -> Path:
+    """The saved DatasetDict of `task` under the data directory; FileNotFoundError saying where to put it."""
+    return find_data(f"glue-{task}", root, ENV_VAR, required=("dataset_dict.json",), subdirs=(task, f"glue/{task}"),
+                     how_to_get=how_to_get(task), include_base=False)
 
 
 def load(task: str, options: DatasetOptions) -> Any:  # -> datasets.DatasetDict
     import datasets
 
     if configured_root(options.root, ENV_VAR) is not None:
-        path = find_data(f"glue-{task}", options.root, ENV_VAR, required=("dataset_dict.json",),
-                         subdirs=(task, f"glue/{task}"), how_to_get=how_to_get(task), include_base=False)
-        return datasets.load_from_disk(str(path))
+        return datasets.load_from_disk(str(locate(task, options.root)))
     try:
         return datasets.load_dataset(HUB_ID, task)
     except Exception as error:  # no network, no cache: say how to work offline
@@ -69,7 +75,9 @@ def load(task: str, options: DatasetOptions) -> Any:  # -> datasets.DatasetDict
         ) from error
 
 
-def tokenize(split: Any, task: Task, tokenizer: Any, max_length: int) -> TokenizedDataset:
+def tokenize(split: Any, task: Task, tokenizer: Any, max_length: int) -> Any:  # -> TokenizedDataset
+    from vcon.data.text import TokenizedDataset
+
     missing = [column for column in (*task.columns, "label") if column not in split.column_names]
     if missing:
         raise ValueError(f"GLUE split lacks columns {missing}; it has {split.column_names}")
@@ -82,6 +90,9 @@ def tokenize(split: Any, task: Task, tokenizer: Any, max_length: int) -> Tokeniz
 
 
 def build_glue(task: str, options: DatasetOptions) -> DatasetBundle:
+    from vcon.data.splits import halves
+    from vcon.data.text import PadCollate
+
     if options.tokenizer is None:
         raise ValueError(f"glue-{task} needs a tokenizer: pass DatasetOptions(tokenizer=...), e.g. the pretrained "
                          f"model's AutoTokenizer (GLUE runs start from a hub or local pretrained model)")
@@ -98,9 +109,6 @@ def build_glue(task: str, options: DatasetOptions) -> DatasetBundle:
                          collate_fn=PadCollate(0 if pad_id is None else pad_id))
 
 
-def register_glue() -> None:
-    for task in TASKS:
-        register_dataset(f"glue-{task}")(partial(build_glue, task))
-
-
-register_glue()
+for _task, _spec in TASKS.items():
+    register_dataset(f"{PREFIX}{_task}", train_size=_spec.train_size, classes=_spec.num_classes, files=True)(
+        partial(build_glue, _task))

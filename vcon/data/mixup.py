@@ -7,11 +7,11 @@ import torch.nn.functional as F
 
 
 class MixUp:
-    """Mixes each example with another of its batch: `lam * x + (1 - lam) * x[perm]`.
+    """Mixes each example with the one before it in its (shuffled) batch: `lam * x + (1 - lam) *
+    x.roll(1, 0)`, the pairing of torchvision's v2.MixUp that the authors use.
 
-    One `lam ~ Beta(alpha, alpha)` and one permutation per batch, both drawn from `generator`
-    (a CPU torch.Generator), so a seeded generator gives the same batches. Soft targets are the
-    same mix of the one-hot labels.
+    One `lam ~ Beta(alpha, alpha)` per batch, drawn from `generator` (a CPU torch.Generator), so a
+    seeded generator gives the same batches. Soft targets are the same mix of the one-hot labels.
     """
 
     def __init__(self, num_classes: int, alpha: float = 1.0) -> None:
@@ -29,9 +29,8 @@ class MixUp:
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         lam = self.sample_lambda(generator)
-        perm = torch.randperm(x.shape[0], generator=generator).to(x.device)
         target = F.one_hot(y.long(), self.num_classes).to(x.dtype if x.is_floating_point() else torch.float32)
-        return lam * x + (1.0 - lam) * x[perm], lam * target + (1.0 - lam) * target[perm]
+        return lam * x + (1.0 - lam) * x.roll(1, 0), lam * target + (1.0 - lam) * target.roll(1, 0)
 
     def __repr__(self) -> str:
         return f"MixUp(num_classes={self.num_classes}, alpha={self.alpha})"

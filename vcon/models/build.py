@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vcon.models import hub
-from vcon.models.classifier import Classifier
-from vcon.models.hf import build_hf
-from vcon.models.registry import describe_choices, get_builder
+from vcon.models.registry import MODELS, get_builder
+from vcon.names import did_you_mean
 from vcon.models.spec import check_num_classes
+
+if TYPE_CHECKING:
+    from vcon.models.classifier import Classifier
 
 
 def build_model(
@@ -32,6 +34,8 @@ def build_model(
     builder = get_builder(name)
     if builder is not None:
         return builder(num_classes, input_spec, init)
+    from vcon.models.hf import build_hf
+
     return build_hf(unregistered_source(name), num_classes, input_spec, init)
 
 
@@ -40,10 +44,10 @@ def unregistered_source(name: str) -> str:
     if hub.is_local_dir(name):
         return os.path.expanduser(name)
     if hub.looks_like_path(name):
-        raise ValueError(f"model directory {name!r} does not exist; {describe_choices(name)}")
+        raise ValueError(f"model directory {name!r} does not exist{did_you_mean(name, MODELS)}; {MODELS.listing()}")
     if hub.is_hub_id(name):
         return name
     raise ValueError(
-        f"unknown model {name!r}: not a registered name, an existing directory or a hub id (owner/name); "
-        f"{describe_choices(name)}"
+        f"unknown model {name!r}{did_you_mean(name, MODELS)}: not a registered name, an existing directory or a "
+        f"hub id (owner/name); {MODELS.listing()}"
     )

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 FAMILIES = ("timm-vit", "hf-vit", "hf-bert")
+# State-dict prefix of each family's classification head (what a new task replaces).
+HEAD_PREFIXES = {"timm-vit": "net.head.", "hf-vit": "net.classifier.", "hf-bert": "net.classifier."}
 TEXT_KEYS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -35,6 +37,10 @@ class Classifier(nn.Module):
         self.num_classes = num_classes
         self.source = source
         self.tokenizer = tokenizer
+
+    @property
+    def head_prefix(self) -> str:
+        return HEAD_PREFIXES[self.family]
 
     def forward(self, inputs: torch.Tensor | Mapping[str, torch.Tensor]) -> torch.Tensor:
         if self.family == "hf-bert":

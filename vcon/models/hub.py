@@ -45,12 +45,17 @@ def offline_mode() -> bool:
 
 def hub_reachable(timeout: float = PROBE_TIMEOUT_S) -> bool:
     """Whether a TCP connection to the hub endpoint opens within `timeout` (assumed yes behind a proxy)."""
+    return url_reachable(constants.ENDPOINT, timeout)
+
+
+def url_reachable(url: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to the host of `url` opens within `timeout` (assumed yes behind a proxy)."""
+    parts = urlsplit(url)
     if any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
         return True
-    url = urlsplit(constants.ENDPOINT)
-    port = url.port or (443 if url.scheme == "https" else 80)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        with socket.create_connection((url.hostname, port), timeout=timeout):
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
             return True
     except OSError:
         return False

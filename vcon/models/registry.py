@@ -1,9 +1,16 @@
-"""Name -> builder registry. Adding a model is one module with a `@register_model` builder."""
+"""The model registry: each name with its builder and the facts the workflow checks a config
+against before any job starts (the width that bounds a low-rank rank, the hub checkpoint).
+
+`@register_model(name, width=...)` on a `(num_classes, input_spec, init) -> Classifier` builder.
+Registering imports no torch: builder modules import it inside their builders.
+"""
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from vcon.names import Registry
 
 if TYPE_CHECKING:
     from vcon.models.classifier import Classifier
@@ -11,16 +18,24 @@ if TYPE_CHECKING:
 Builder = Callable[[int, Mapping[str, Any], "str | None"], "Classifier"]
 """`builder(num_classes, input_spec, init) -> Classifier`; `init=None` means the model's default."""
 
-_BUILDERS: dict[str, Builder] = {}
+
+@dataclass(frozen=True)
+class ModelEntry:
+    builder: Builder
+    width: int | None  # the smaller side of the smallest compressed linear: the largest low-rank rank
+    hub_id: str | None = None  # the Hugging Face checkpoint it loads (None: built from code)
+    family: str | None = None  # hf-vit, hf-bert, timm-vit
 
 
-def register_model(name: str) -> Callable[[Builder], Builder]:
-    """Decorator registering `builder` under `name`; names are unique."""
+MODELS: Registry[ModelEntry] = Registry("model")
+
+
+def register_model(name: str, width: int | None = None, hub_id: str | None = None,
+                   family: str | None = None) -> Callable[[Builder], Builder]:
+    """Decorator registering a builder under `name` with its facts; names are unique."""
 
     def decorate(builder: Builder) -> Builder:
-        if name in _BUILDERS:
-            raise ValueError(f"model {name!r} is already registered")
-        _BUILDERS[name] = builder
+        MODELS.add(name, ModelEntry(builder, width, hub_id, family))
         return builder
 
     return decorate
@@ -28,16 +43,15 @@ def register_model(name: str) -> Callable[[Builder], Builder]:
 
 def list_models() -> list[str]:
     """Registered model names, sorted."""
-    return sorted(_BUILDERS)
+    return MODELS.names()
 
 
 def get_builder(name: str) -> Builder | None:
-    return _BUILDERS.get(name)
+    return MODELS.get(name).builder if name in MODELS else None
 
 
-def describe_choices(name: str) -> str:
-    """A 'did you mean' hint plus the list of registered names, for error messages."""
-    names = list_models()
-    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
-    return f"{hint}registered models: {', '.join(names)}"
+def entry_of(name_or_hub_id: str) -> ModelEntry | None:
+    """The entry registered under a name, or the one that loads this hub checkpoint."""
+    if name_or_hub_id in MODELS:
+        return MODELS.get(name_or_hub_id)
+    return next((entry for _, entry in MODELS.items() if entry.hub_id == name_or_hub_id), None)

@@ -5,9 +5,7 @@ import os
 from typing import Any
 
 from vcon.models.build import unregistered_source
-from vcon.models.hf import hf_tokenizer
-from vcon.models.pretrained import HUB_MODELS
-from vcon.models.registry import get_builder
+from vcon.models.registry import MODELS
 
 
 def load_tokenizer(name_or_path: str | os.PathLike[str], init: str | os.PathLike[str] | None = None) -> Any | None:
@@ -15,11 +13,11 @@ def load_tokenizer(name_or_path: str | os.PathLike[str], init: str | os.PathLike
 
     None for image models and for embedded text models (their data set brings its own vocabulary).
     """
+    from vcon.models.hf import hf_tokenizer
+
     name = os.fspath(name_or_path)
     init = None if init is None else os.fspath(init)
-    if name in HUB_MODELS:
-        source, family = HUB_MODELS[name]
-        return hf_tokenizer(source, init, family)
-    if get_builder(name) is not None:
-        return None
+    if name in MODELS:
+        entry = MODELS.get(name)
+        return hf_tokenizer(entry.hub_id, init, entry.family) if entry.hub_id else None
     return hf_tokenizer(unregistered_source(name), init)

@@ -7,21 +7,26 @@ training stalls for several epochs), and the other weights use timm's "jax" init
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
-
-from vcon.models.classifier import Classifier
 from vcon.models.registry import register_model
 from vcon.models.spec import require_scratch, spec_int
 
 PATCH_SIZE = 2
 POS_EMBED_STD = 0.5
+EMBED_DIM = 64
+MLP_RATIO = 2.0
+
+if TYPE_CHECKING:
+    from vcon.models.classifier import Classifier
 
 
-@register_model("vit-digits")
+@register_model("vit-digits", width=min(EMBED_DIM, int(EMBED_DIM * MLP_RATIO)), family="timm-vit")
 def build_vit_digits(num_classes: int, input_spec: Mapping[str, Any], init: str | None) -> Classifier:
     from timm.models.vision_transformer import VisionTransformer  # imported here: 2 s, needless for BERT jobs
+    from torch import nn
+
+    from vcon.models.classifier import Classifier
 
     require_scratch("vit-digits", init)
     channels = spec_int(input_spec, "channels", "vit-digits", default=1)
@@ -33,10 +38,10 @@ def build_vit_digits(num_classes: int, input_spec: Mapping[str, Any], init: str 
         patch_size=PATCH_SIZE,
         in_chans=channels,
         num_classes=num_classes,
-        embed_dim=64,
+        embed_dim=EMBED_DIM,
         depth=4,
         num_heads=4,
-        mlp_ratio=2.0,
+        mlp_ratio=MLP_RATIO,
         class_token=True,
         global_pool="token",
         drop_rate=0.0,

@@ -9,6 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from vcon import lengths
+from vcon.grid import DENSE, DENSE_METHODS
+
 LENGTH_KEYS = ("q", "iterative_t", "warmup_steps")
 # Resolved by the trainer for the machine it ran on: not part of what the workflow asks for.
 MACHINE_KEYS = ("device",)
@@ -16,11 +19,14 @@ DRIFT_GROUP = ["model", "dataset"]
 
 
 def _steps(label: Any, steps_per_epoch: Any) -> int | None:
-    """Steps of a length written as 120, "120" or "12ep"; None when epochs cannot be converted."""
-    text = str(label).strip()
-    if text.endswith("ep"):
-        return int(text[:-2]) * steps_per_epoch if text[:-2].isdigit() and isinstance(steps_per_epoch, int) else None
-    return int(text) if text.isdigit() else None
+    """Steps of a length written as 120, "120" or "12ep"; None when it is none or epochs cannot be converted."""
+    try:
+        length = lengths.parse(label)
+    except lengths.LengthError:
+        return None
+    if length.epochs is not None and not isinstance(steps_per_epoch, int):
+        return None
+    return length.to_steps(steps_per_epoch)
 
 
 def cell_problem(identity: Mapping[str, str], metrics: Mapping[str, Any]) -> str:
@@ -31,8 +37,10 @@ def cell_problem(identity: Mapping[str, str], metrics: Mapping[str, Any]) -> str
     config = metrics.get("config") if isinstance(metrics.get("config"), Mapping) else {}
     per_epoch = config.get("steps_per_epoch")
     wrong = []
+    # The trainer records every dense run as "dense"; the grid names pretraining and runs from scratch.
+    folder = {**identity, "method": DENSE if identity["method"] in DENSE_METHODS else identity["method"]}
     for key in ("dataset", "method", "seed"):
-        if key in cell and str(cell[key]) != identity[key]:
+        if key in cell and str(cell[key]) != folder[key]:
             wrong.append(f"{key} {cell[key]!r} (folder: {identity[key]!r})")
     if identity["method"] == "vcon" and "schedule" in cell and cell["schedule"] != identity["schedule"]:
         wrong.append(f"schedule {cell['schedule']!r} (folder: {identity['schedule']!r})")

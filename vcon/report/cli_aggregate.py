@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 
 from vcon.report import collect, tables
+from vcon.report.reference import REFERENCE_EXPERIMENT
+from vcon.report.options import add_report_arguments
+from vcon.report.statistics import parse_headline
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,10 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cells", help="manifest of expected runs (results/tables/cells.csv, written by the "
                         "workflow); absent runs appear as missing. Without it: every run found.")
     parser.add_argument("--out", default="results/tables", help="output directory (default: %(default)s)")
-    parser.add_argument("--headline-q", action="append", metavar="[MODEL=]Q",
-                        help="Q of the VCON column, e.g. 12ep or bert-base=2ep (repeatable); 'best' picks "
-                        "the Q with the best final validation metric (default: best)")
-    parser.add_argument("--schedule", default="linear", help="beta shape of the Q sweep (default: %(default)s)")
+    add_report_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,9 +25,10 @@ def run(args: argparse.Namespace) -> int:
     collect.write(runs, history, args.out)
     reference = None
     if cells is not None:
-        model, dataset = tables.REFERENCE_EXPERIMENT
+        model, dataset = REFERENCE_EXPERIMENT
         reference = bool(((cells["model"] == model) & (cells["dataset"] == dataset)).any())
-    written = tables.write_tables(runs, args.out, tables.parse_headline(args.headline_q), args.schedule, reference)
+    written = tables.write_tables(runs, args.out, parse_headline(args.headline_q), args.schedule, reference,
+                                  args.interval, args.bootstrap)
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     print(f"{len(runs)} runs ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none found'}); "
           f"wrote {args.out}/runs.csv, history.csv and {len(written)} table files")

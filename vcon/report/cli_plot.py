@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vcon.report import collect, plots, tables
+from vcon.report import collect, plots
+from vcon.report.options import add_report_arguments
+from vcon.report.statistics import parse_headline
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,10 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history", default="results/tables/history.csv", help="per-epoch table of "
                         "`vcon aggregate` (default: %(default)s)")
     parser.add_argument("--out", default="figures", help="output directory (default: %(default)s)")
-    parser.add_argument("--headline-q", action="append", metavar="[MODEL=]Q",
-                        help="Q of the VCON curves and gains, as for `vcon aggregate` (default: best)")
-    parser.add_argument("--schedule", default="linear", help="beta shape of the Q sweep (default: %(default)s)")
-    parser.add_argument("--bootstrap", type=int, default=10000, help="bootstrap resamples (default: %(default)s)")
+    add_report_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if any(name != "schedules" for name in names):
         runs = collect.read_runs(args.runs)
         history = collect.read_history(args.history) if Path(args.history).exists() else None
-    headline = tables.parse_headline(args.headline_q)
+    headline = parse_headline(args.headline_q)
     for name in names:
-        paths = plots.draw(name, args.out, runs, history, headline, args.schedule, args.bootstrap)
+        paths = plots.draw(name, args.out, runs, history, headline, args.schedule, args.interval, args.bootstrap)
         print("wrote " + ", ".join(str(p) for p in paths))
     return 0

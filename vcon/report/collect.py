@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 
 from vcon.atomic import write_text
+from vcon.grid import DENSE_METHODS, FINETUNED, PRETRAINED
 from vcon.report import checks
 
-IDENTITY = ["run", "model", "dataset", "compressor", "method", "q", "schedule", "iterative_t", "seed"]
+IDENTITY = ["run", "model", "dataset", "start", "compressor", "method", "q", "schedule", "iterative_t", "seed"]
 HISTORY_KEYS = ["epoch", "step", "beta", "lr", "train_loss", "val_blended", "val_compressed"]
 SCHEMA_VERSION = 1
 
@@ -24,15 +25,18 @@ SCHEMA_VERSION = 1
 def parse_run_id(run_id: str) -> dict[str, str]:
     """Identity of a run from its path below the runs root (the layout of vcon.grid)."""
     parts = run_id.split("/")
-    empty = {"q": "", "schedule": "", "iterative_t": ""}
-    if len(parts) == 4 and parts[2] == "dense" and parts[3].startswith("seed"):
-        model, dataset, _, seed = parts
-        return {"run": run_id, "model": model, "dataset": dataset, "compressor": "none", "method": "dense",
+    empty = {"start": "", "q": "", "schedule": "", "iterative_t": ""}
+    if len(parts) == 4 and parts[2] in DENSE_METHODS and parts[3].startswith("seed"):
+        model, dataset, method, seed = parts
+        return {"run": run_id, "model": model, "dataset": dataset, "compressor": "none", "method": method,
                 **empty, "seed": seed[4:]}
+    start = PRETRAINED
+    if len(parts) == 7 and parts[2] == FINETUNED:
+        start = parts.pop(2)
     if len(parts) == 6 and parts[5].startswith("seed"):
         model, dataset, compressor, method, variant, seed = parts
         identity = {"run": run_id, "model": model, "dataset": dataset, "compressor": compressor,
-                    "method": method, **empty, "seed": seed[4:]}
+                    "method": method, **empty, "start": start, "seed": seed[4:]}
         if method == "iterative" and variant.startswith("t"):
             identity["iterative_t"] = variant[1:]
         elif method in ("posthoc", "vcon") and variant.startswith("q"):

@@ -1,15 +1,15 @@
 """The paper's figures from the aggregated tables, as PNG and PDF, sized and styled for print.
 
 beta_ablation      compressed-model test metric vs Q per compressor, mean and spread over seeds;
-                   post-shot and iterative as horizontal reference lines.
-transition_curves  validation metric per epoch (compressed and blended model) for post-shot,
-                   iterative and VCON, with beta on a second axis.
-gains              VCON minus post-shot per compressor, bootstrap 95 % intervals over seeds.
+                   post-shot, iterative and dense as horizontal reference lines.
+transition_curves  validation metric per optimizer step: VCON's blended and compressed-only model,
+                   post-shot, iterative and dense, with beta on a second axis and Q marked.
+gains              VCON minus post-shot and minus iterative per compressor, paired by seed, with
+                   95 % intervals; filled markers where the interval excludes 0.
 schedules          the beta shapes of vcon.schedules.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,13 +23,17 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from vcon.atomic import atomic_write  # noqa: E402
-from vcon.report.tables import bootstrap_ci, choose_vcon, paired_differences, q_order  # noqa: E402
+from vcon.grid import DENSE  # noqa: E402
+from vcon.report.statistics import (  # noqa: E402
+    GROUP, choose_vcon, excludes_zero, interval, paired_differences, picked_q, q_order,
+)
+from vcon.schedules import BETA_SCHEDULES  # noqa: E402
 
 FIGURES = ("beta_ablation", "transition_curves", "gains", "schedules")
-SHAPES = ("linear", "cosine", "exponential", "step")
 PALETTE = sns.color_palette("colorblind")
-COLORS = {"posthoc": PALETTE[3], "iterative": PALETTE[2], "vcon": PALETTE[0], "beta": "0.45"}
-LABELS = {"posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON"}
+COLORS = {"posthoc": PALETTE[3], "iterative": PALETTE[2], "vcon": PALETTE[0], DENSE: "0.35", "beta": "0.55"}
+LABELS = {"posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON", DENSE: "dense"}
+BASELINES = ("posthoc", "iterative")
 
 
 def _theme() -> None:
@@ -42,7 +46,10 @@ def save(fig: plt.Figure, stem: str | Path, formats: Sequence[str] = ("png", "pd
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(f".{fmt}") for fmt in formats]
     for path, fmt in zip(paths, formats):
-        atomic_write(path, lambda tmp, fmt=fmt: fig.savefig(tmp, format=fmt, bbox_inches="tight"))
+        # Fixed metadata: the same figure gives the same PDF bytes on every run (clean `git diff`).
+        metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
+        atomic_write(path, lambda tmp, fmt=fmt, metadata=metadata: fig.savefig(tmp, format=fmt, bbox_inches="tight",
+                                                                               metadata=metadata))
     plt.close(fig)
     return paths
 
@@ -54,10 +61,16 @@ def _empty(message: str) -> plt.Figure:
     return fig
 
 
-def _panels(frame: pd.DataFrame) -> tuple[list[tuple[str, str]], list[str]]:
-    experiments = list(dict.fromkeys(zip(frame["model"], frame["dataset"])))
-    compressors = [c for c in dict.fromkeys(frame["compressor"]) if c != "none"]
-    return experiments, compressors
+def _panels(frame: pd.DataFrame) -> list[tuple[str, str, str, list[str]]]:
+    """(model, dataset, start, its compressors): one row of panels per experiment and start."""
+    compressed = frame[frame["compressor"] != "none"]
+    return [(model, dataset, start, list(dict.fromkeys(group["compressor"])))
+            for (model, dataset, start), group in compressed.groupby(GROUP[:3], sort=False)]
+
+
+def _title(model: str, dataset: str, start: str, compressor: str, starts: int) -> str:
+    where = f"{model} / {dataset}" + (f" (from {start})" if starts > 1 else "")
+    return f"{where}\n{compressor}"
 
 
 def _grid(rows: int, cols: int, width: float = 3.3, height: float = 2.7, **kwargs) -> tuple[plt.Figure, np.ndarray]:
@@ -69,18 +82,22 @@ def _metric_label(frame: pd.DataFrame, prefix: str) -> str:
     return f"{prefix} {metric.iloc[0] if len(metric) else 'metric'} (%)"
 
 
-def _figure_legend(fig: plt.Figure, axes: np.ndarray) -> None:
-    handles, labels = {}, {}
+def _figure_legend(fig: plt.Figure, axes: np.ndarray, columns: int = 5) -> None:
+    handles = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, handle)
-    labels = list(handles)
-    if labels:
-        fig.legend([handles[label] for label in labels], labels, loc="lower center", ncol=min(len(labels), 5),
+    if handles:
+        fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=min(len(handles), columns),
                    frameon=False, bbox_to_anchor=(0.5, -0.02))
-        fig.tight_layout(rect=(0, 0.06, 1, 1))
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
     else:
         fig.tight_layout()
+
+
+def _hide_unused(axes: np.ndarray, row: int, used: int) -> None:
+    for ax in axes[row, used:]:
+        ax.axis("off")
 
 
 def beta_ablation(runs: pd.DataFrame, stem: str | Path, schedule: str = "linear") -> list[Path]:
@@ -88,12 +105,14 @@ def beta_ablation(runs: pd.DataFrame, stem: str | Path, schedule: str = "linear"
     vcon = ok[(ok["method"] == "vcon") & (ok["schedule"] == schedule)]
     if vcon.empty:
         return save(_empty("no VCON runs"), stem)
-    experiments, compressors = _panels(vcon)
-    fig, axes = _grid(len(experiments), len(compressors), sharey="row")
-    for i, (model, dataset) in enumerate(experiments):
+    panels = _panels(vcon)
+    starts = len({p[2] for p in panels})
+    fig, axes = _grid(len(panels), max(len(p[3]) for p in panels))
+    for i, (model, dataset, start, compressors) in enumerate(panels):
+        exp = ok[(ok["model"] == model) & (ok["dataset"] == dataset)]
         for j, compressor in enumerate(compressors):
             ax = axes[i, j]
-            of = ok[(ok["model"] == model) & (ok["dataset"] == dataset) & (ok["compressor"] == compressor)]
+            of = exp[(exp["compressor"] == compressor) & (exp["start"] == start)]
             sweep = of[(of["method"] == "vcon") & (of["schedule"] == schedule)]
             order = q_order(runs, sweep["q"])
             x = np.arange(len(order))
@@ -104,120 +123,146 @@ def beta_ablation(runs: pd.DataFrame, stem: str | Path, schedule: str = "linear"
                 ax.scatter(np.full(len(v), x[k]), v, s=10, color=COLORS["vcon"], alpha=0.4, linewidths=0)
             ax.plot(x, means, marker="o", color=COLORS["vcon"], label=f"VCON ({schedule} beta), mean")
             ax.fill_between(x, means - stds, means + stds, color=COLORS["vcon"], alpha=0.2, label="VCON ± std")
-            for method, dash in (("posthoc", "--"), ("iterative", ":")):
-                ref = of[of["method"] == method]["value"] * 100
+            references = {**{m: of[of["method"] == m] for m in BASELINES}, DENSE: exp[exp["method"] == DENSE]}
+            for method, dash in zip(references, ("--", ":", "-")):
+                ref = references[method]["value"] * 100
                 if len(ref):
-                    ax.axhline(ref.mean(), color=COLORS[method], linestyle=dash, linewidth=1.6,
+                    ax.axhline(ref.mean(), color=COLORS[method], linestyle=dash, linewidth=1.4,
                                label=f"{LABELS[method]}, mean")
             ax.set_xticks(x, order)
-            ax.set_title(f"{model} / {dataset}\n{compressor}")
+            ax.set_title(_title(model, dataset, start, compressor, starts))
             ax.set_xlabel("transition length Q")
             ax.set_ylabel(_metric_label(of, "test") if j == 0 else "")
+        _hide_unused(axes, i, len(compressors))
     _figure_legend(fig, axes)
     return save(fig, stem)
 
 
-def _mean_curve(history: pd.DataFrame, runs_ids: Sequence[str], column: str) -> pd.DataFrame:
-    part = history[history["run"].isin(runs_ids)]
-    return part.groupby("epoch")[column].agg(["mean", "std"]).reset_index()
+def _mean_curve(history: pd.DataFrame, run_ids: Sequence[str], column: str) -> pd.DataFrame:
+    part = history[history["run"].isin(run_ids)]
+    return part.groupby("step")[column].agg(["mean", "std"]).reset_index()
+
+
+def _curve(ax: plt.Axes, history: pd.DataFrame, run_ids: Sequence[str], column: str, color: object,
+           dash: str, label: str, spread: bool = True, width: float = 1.5) -> None:
+    curve = _mean_curve(history, run_ids, column)
+    ax.plot(curve["step"], curve["mean"] * 100, color=color, linestyle=dash, label=label, linewidth=width)
+    if spread:
+        std = curve["std"].fillna(0) * 100
+        ax.fill_between(curve["step"], curve["mean"] * 100 - std, curve["mean"] * 100 + std,
+                        color=color, alpha=0.12, linewidth=0)
 
 
 def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Path,
                       headline: dict[str, str], schedule: str = "linear") -> list[Path]:
-    ok = runs[(runs["status"] == "ok") & (runs["method"].isin(list(LABELS)))]
-    if ok.empty or history.empty:
-        return save(_empty("no per-epoch history of compressed runs"), stem)
-    choice = choose_vcon(ok, headline, schedule)
-    experiments, compressors = _panels(ok)
-    fig, axes = _grid(len(experiments), len(compressors), width=3.6, height=2.8, sharey="row")
-    for i, (model, dataset) in enumerate(experiments):
+    ok = runs[runs["status"] == "ok"]
+    compressed = ok[ok["method"].isin(["vcon", *BASELINES])]
+    if compressed.empty or history.empty:
+        return save(_empty("no history of compressed runs"), stem)
+    choice = choose_vcon(compressed, headline, schedule)
+    panels = _panels(compressed)
+    starts = len({p[2] for p in panels})
+    fig, axes = _grid(len(panels), max(len(p[3]) for p in panels), width=3.8, height=2.9)
+    for i, (model, dataset, start, compressors) in enumerate(panels):
+        exp = ok[(ok["model"] == model) & (ok["dataset"] == dataset)]
         for j, compressor in enumerate(compressors):
             ax = axes[i, j]
-            of = ok[(ok["model"] == model) & (ok["dataset"] == dataset) & (ok["compressor"] == compressor)]
-            picked = choice[(choice["model"] == model) & (choice["dataset"] == dataset)
-                            & (choice["compressor"] == compressor)]
-            q = picked["q"].iloc[0] if len(picked) else None
-            chosen = {
-                "posthoc": of[of["method"] == "posthoc"],
-                "iterative": of[of["method"] == "iterative"],
-                "vcon": of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == q)],
-            }
-            for method, frame in chosen.items():
-                if frame.empty:
-                    continue
-                label = LABELS[method] + (f" (Q={q})" if method == "vcon" else "")
-                curves = [("val_compressed", "-", f"{label}: compressed")]
-                if method == "vcon":
-                    curves.append(("val_blended", "--", f"{label}: blended"))
-                for column, dash, text in curves:
-                    curve = _mean_curve(history, frame["run"], column)
-                    ax.plot(curve["epoch"], curve["mean"] * 100, color=COLORS[method], linestyle=dash, label=text)
-                    spread = curve["std"].fillna(0) * 100
-                    ax.fill_between(curve["epoch"], curve["mean"] * 100 - spread, curve["mean"] * 100 + spread,
-                                    color=COLORS[method], alpha=0.12, linewidth=0)
-            if not chosen["vcon"].empty:
-                beta = _mean_curve(history, chosen["vcon"]["run"], "beta")
+            of = exp[(exp["compressor"] == compressor) & (exp["start"] == start)]
+            q = picked_q(choice, model, dataset, start, compressor)[0]
+            vcon = of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == q)]
+            dense = exp[exp["method"] == DENSE]
+            if len(dense):
+                _curve(ax, history, dense["run"], "val_compressed", COLORS[DENSE], "-", "dense", spread=False,
+                       width=1.0)
+            for method in BASELINES:
+                frame = of[of["method"] == method]
+                if len(frame):
+                    _curve(ax, history, frame["run"], "val_compressed", COLORS[method], "-", LABELS[method])
+            if len(vcon):
+                _curve(ax, history, vcon["run"], "val_blended", COLORS["vcon"], "-", "VCON: blended model")
+                _curve(ax, history, vcon["run"], "val_compressed", COLORS["vcon"], "--",
+                       "VCON: compressed only", spread=False)
+                steps = pd.to_numeric(vcon["config.q"], errors="coerce").dropna() if "config.q" in vcon else []
+                if len(steps):
+                    ax.axvline(steps.iloc[0], color="0.3", linewidth=0.8, linestyle=":")
+                    ax.annotate(f"Q={q}", (steps.iloc[0], 0.02), xycoords=("data", "axes fraction"),
+                                xytext=(3, 0), textcoords="offset points", fontsize="small")
+                beta = _mean_curve(history, vcon["run"], "beta")
                 twin = ax.twinx()
-                twin.plot(beta["epoch"], beta["mean"], color=COLORS["beta"], linestyle=":", linewidth=1.4,
-                          label="beta (VCON)")
+                twin.plot(beta["step"], beta["mean"], color=COLORS["beta"], linestyle=":", linewidth=1.4)
                 twin.set_ylim(-0.03, 1.05)
                 twin.grid(False)
                 twin.set_ylabel("beta" if j == len(compressors) - 1 else "")
-                if j != len(compressors) - 1:
-                    twin.set_yticklabels([])
-                ax.plot([], [], color=COLORS["beta"], linestyle=":", label="beta (VCON, right axis)")
-            ax.set_title(f"{model} / {dataset}\n{compressor}")
-            ax.set_xlabel("epoch")
+                ax.plot([], [], color=COLORS["beta"], linestyle=":", label="beta of VCON (right axis)")
+            ax.set_title(_title(model, dataset, start, compressor, starts))
+            ax.set_xlabel("optimizer step")
             ax.set_ylabel(_metric_label(of, "validation") if j == 0 else "")
-    _figure_legend(fig, axes)
+        _hide_unused(axes, i, len(compressors))
+    _figure_legend(fig, axes, columns=3)
     return save(fig, stem)
 
 
-def gains(runs: pd.DataFrame, stem: str | Path, headline: dict[str, str], schedule: str = "linear",
-          resamples: int = 10000) -> list[Path]:
+def gain_rows(runs: pd.DataFrame, headline: dict[str, str], schedule: str, method: str,
+              resamples: int) -> pd.DataFrame:
+    """VCON minus each baseline per (experiment, compressor): the paired differences, their mean and interval."""
     ok = runs[runs["status"] == "ok"]
-    choice = choose_vcon(ok, headline, schedule)
     rows = []
-    for pick in choice.itertuples(index=False):
-        of = ok[(ok["model"] == pick.model) & (ok["dataset"] == pick.dataset) & (ok["compressor"] == pick.compressor)]
+    for pick in choose_vcon(ok, headline, schedule).itertuples(index=False):
+        of = ok[(ok["model"] == pick.model) & (ok["dataset"] == pick.dataset) & (ok["start"] == pick.start)
+                & (ok["compressor"] == pick.compressor)]
         vcon = of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == pick.q)]
-        diffs = paired_differences(vcon, of[of["method"] == "posthoc"])
-        if len(diffs):
-            low, high = bootstrap_ci(list(diffs), resamples)
-            rows.append({"experiment": f"{pick.model} / {pick.dataset}", "compressor": pick.compressor,
-                         "q": pick.q, "mean": diffs.mean(), "low": low, "high": high, "values": list(diffs)})
-    if not rows:
-        return save(_empty("no seed with both a VCON and a post-shot result"), stem)
-    table = pd.DataFrame(rows)
+        for baseline in BASELINES:
+            diffs = paired_differences(vcon, of[of["method"] == baseline])
+            if len(diffs):
+                low, high = interval(list(diffs), method, resamples)
+                start = f" (from {pick.start})" if ok.loc[ok["start"] != "", "start"].nunique() > 1 else ""
+                rows.append({"experiment": f"{pick.model} / {pick.dataset}{start}", "compressor": pick.compressor,
+                             "q": pick.q, "baseline": baseline, "mean": diffs.mean(), "low": low, "high": high,
+                             "excludes_zero": excludes_zero(low, high), "values": list(diffs)})
+    return pd.DataFrame(rows)
+
+
+def gains(runs: pd.DataFrame, stem: str | Path, headline: dict[str, str], schedule: str = "linear",
+          method: str = "t", resamples: int = 10000) -> list[Path]:
+    table = gain_rows(runs, headline, schedule, method, resamples)
+    if table.empty:
+        return save(_empty("no seed with both a VCON and a baseline result"), stem)
     experiments = list(dict.fromkeys(table["experiment"]))
-    cols = min(len(experiments), 3)
-    fig, axes = _grid(math.ceil(len(experiments) / cols), cols, width=3.6, height=3.0)
+    fig, axes = _grid(1, len(experiments), width=4.2, height=3.2)
+    how = "t" if method == "t" else "BCa bootstrap"
     for ax, experiment in zip(axes.flat, experiments):
-        part = table[table["experiment"] == experiment].reset_index(drop=True)
-        x = np.arange(len(part))
-        for k, r in part.iterrows():
-            ax.scatter(np.full(len(r["values"]), x[k] + 0.12), r["values"], s=18, color=COLORS["vcon"], alpha=0.7,
-                       linewidths=0, label="per seed" if k == 0 else None)
-        ax.errorbar(x, part["mean"], yerr=[part["mean"] - part["low"], part["high"] - part["mean"]], fmt="o",
-                    color="black", capsize=4, label="mean, bootstrap 95 % CI")
+        part = table[table["experiment"] == experiment]
+        compressors = list(dict.fromkeys(part["compressor"]))
+        for k, baseline in enumerate(BASELINES):
+            rows = part[part["baseline"] == baseline].set_index("compressor").reindex(compressors)
+            x = np.arange(len(compressors)) + (k - 0.5) * 0.3
+            color = COLORS[baseline]
+            for xi, (_, r) in zip(x, rows.iterrows()):
+                if not isinstance(r["values"], list):
+                    continue
+                ax.scatter(np.full(len(r["values"]), xi + 0.07), r["values"], s=12, color=color, alpha=0.45,
+                           linewidths=0)
+                ax.errorbar([xi], [r["mean"]], yerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]], fmt="o",
+                            color=color, capsize=4, markerfacecolor=color if r["excludes_zero"] else "white",
+                            label=f"VCON − {LABELS[baseline]}: mean, 95 % {how} interval")
         ax.axhline(0, color="0.3", linewidth=1)
-        ax.set_xlim(-0.6, len(part) - 0.4)
-        ax.set_xticks(x, [f"{c}\nQ={q}" for c, q in zip(part["compressor"], part["q"])])
+        ax.set_xlim(-0.6, len(compressors) - 0.4)
+        qs = part.drop_duplicates("compressor").set_index("compressor")["q"]
+        ax.set_xticks(np.arange(len(compressors)), [f"{c}\nQ={qs[c]}" for c in compressors])
         ax.set_title(experiment)
-        ax.set_ylabel("VCON − post-shot (points)")
-    for ax in list(axes.flat)[len(experiments):]:
-        ax.axis("off")
-    _figure_legend(fig, axes)
+        ax.set_ylabel("gain of VCON (points)")
+    ax = axes.flat[0]
+    ax.scatter([], [], s=12, color="0.5", alpha=0.45, label="per seed")
+    ax.scatter([], [], color="0.5", label="filled: interval excludes 0")
+    _figure_legend(fig, axes, columns=2)
     return save(fig, stem)
 
 
 def schedules(stem: str | Path, q: int = 100) -> list[Path]:
-    from vcon.schedules import beta
-
     steps = np.arange(0, int(q * 1.25) + 1)
     fig, ax = plt.subplots(figsize=(4.2, 3.0))
-    for shape, style in zip(SHAPES, ("-", "--", "-.", ":")):
-        ax.plot(steps, [beta(shape, int(t), q) for t in steps], linestyle=style, linewidth=1.8, label=shape)
+    for (shape, schedule), style in zip(BETA_SCHEDULES.items(), ("-", "--", "-.", ":")):
+        ax.plot(steps, [schedule(int(t), q) for t in steps], linestyle=style, linewidth=1.8, label=shape)
     ax.axvline(q, color="0.4", linewidth=1)
     ax.annotate("t = Q", (q, 0.45), xytext=(4, 0), textcoords="offset points", va="center")
     ax.set_xlabel(f"optimizer step t (Q = {q})")
@@ -229,7 +274,8 @@ def schedules(stem: str | Path, q: int = 100) -> list[Path]:
 
 
 def draw(name: str, out_dir: str | Path, runs: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
-         headline: dict[str, str] | None = None, schedule: str = "linear", resamples: int = 10000) -> list[Path]:
+         headline: dict[str, str] | None = None, schedule: str = "linear", interval_method: str = "t",
+         resamples: int = 10000) -> list[Path]:
     """One figure by name into out_dir/{name}.png and .pdf."""
     _theme()
     stem = Path(out_dir) / name
@@ -243,5 +289,5 @@ def draw(name: str, out_dir: str | Path, runs: pd.DataFrame | None = None, histo
     if name == "transition_curves":
         return transition_curves(runs, history if history is not None else pd.DataFrame(), stem, headline, schedule)
     if name == "gains":
-        return gains(runs, stem, headline, schedule, resamples)
+        return gains(runs, stem, headline, schedule, interval_method, resamples)
     raise ValueError(f"unknown figure {name!r}; valid: {', '.join(FIGURES)}")

@@ -2,63 +2,93 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-METHODS = ("posthoc", "iterative", "vcon")
-SCHEDULES = ("linear", "cosine", "exponential", "step")
+from vcon import lengths, schema_errors
+from vcon.methods import METHODS
+from vcon.schedules import BETA_SCHEDULES
+
+from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, IMAGE_RECIPES
+
 ORIGINALS = ("shared", "frozen", "copy")
 DEVICES = ("auto", "cpu", "cuda")
-_EPOCHS = re.compile(r"^(\d+(?:\.\d+)?)ep$")
 
 
 class ConfigError(ValueError):
     """A cell config that cannot run; the message names the key, the value and what is allowed."""
 
 
-def _doc(text: str, default: Any = None, **kwargs: Any) -> Any:
-    return field(default=default, metadata={"doc": text}, **kwargs)
+def _key(text: str, default: Any, schema: dict[str, Any]) -> Any:
+    """A cell config key: its meaning, default and JSON schema (which `from_dict` and the workflow check)."""
+    return field(default=default, metadata={"doc": text, "schema": schema})
+
+
+def _optional(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [{"type": "null"}, schema]}
+
+
+POSITIVE = {"type": "integer", "minimum": 1}
+LENGTH = {"description": "a step count >= 0 (120) or epochs ('12ep', '1.5ep')",
+          "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": lengths.PATTERN}]}
+TEXT = {"type": "string", "minLength": 1}
 
 
 @dataclass
 class CellConfig:
-    model: str = _doc("registered model name, hub id or local pretrained directory", "vit-digits")
-    dataset: str = _doc("registered dataset name", "digits")
-    init: str = _doc("scratch | pretrained | hub id | local pretrained dir | run DIR of a dense `vcon train`", "scratch")
-    compressor: dict | None = _doc("compressor spec, e.g. {name: prune, sparsity: 0.9}; null for a dense run", None)
-    method: str = _doc("posthoc | iterative | vcon (ignored for dense runs)", "vcon")
-    q: int | str = _doc("VCON transition length: optimizer steps, or epochs written '12ep'; 0 = post-shot", 0)
-    schedule: str = _doc("beta shape: linear | cosine | exponential | step", "linear")
-    iterative_t: int | str | None = _doc("T of the iterative baseline: steps or 'Nep'; null = 20 % of the run", None)
-    original: str = _doc("original branch: shared | frozen | copy", "shared")
-    layers: list | None = _doc("glob patterns of the layers to compress; null = every transformer-block linear", None)
-    epochs: int = _doc("training epochs", 10)
-    batch_size: int = _doc("training batch size", 64)
-    eval_batch_size: int = _doc("evaluation batch size", 512)
-    lr: float = _doc("AdamW peak learning rate", 1e-3)
-    weight_decay: float = _doc("AdamW weight decay", 0.0)
-    warmup_steps: int | str = _doc("linear warm-up: steps or 'Nep'", 0)
-    min_lr: float = _doc("learning rate at the end of the cosine decay", 1e-6)
-    grad_clip: float | None = _doc("clip the gradient norm to this value; null = no clipping", None)
-    seed: int = _doc("seed of the model init, the data order and augmentation", 0)
-    device: str = _doc("auto (CUDA when present) | cpu | cuda", "auto")
-    bf16: str | bool = _doc("bf16 autocast: auto (on CUDA only) | true (also on the CPU) | false", "auto")
-    compile: bool = _doc("torch.compile the model for the training steps (evaluation runs it uncompiled)", False)
-    workers: int = _doc("data-loader worker processes", 0)
-    threads: int | None = _doc("CPU threads for torch; null = torch's default", None)
-    data_root: str | None = _doc("root of downloaded data sets (else the VCON_*_ROOT environment variables)", None)
-    image_size: int | None = _doc("image side the data set is resized to; null = the data set's default", None)
-    max_length: int = _doc("token limit of text data sets", 128)
-    augment: bool = _doc("training augmentation of the data set (RandAugment/MixUp on CIFAR)", True)
-    tensorboard: bool = _doc("write TensorBoard events into DIR/tensorboard", True)
-    checkpoint_steps: int | None = _doc("save DIR/checkpoint/resume.pt every this many optimizer steps; null = off", None)
-    checkpoint_minutes: float | None = _doc("save DIR/checkpoint/resume.pt every this many minutes; null = off", 10.0)
+    model: str = _key("registered model name, hub id or local pretrained directory", "vit-digits", TEXT)
+    dataset: str = _key("registered dataset name", "digits", TEXT)
+    train_size: int | None = _key("train on this many examples, stratified and drawn by the seed; null = the whole "
+                                  "training split", None, _optional(POSITIVE))
+    init: str = _key("scratch | pretrained | hub id | local pretrained dir | run DIR of a dense `vcon train` (of "
+                     "another dataset: all but the head, which starts new)", "scratch", TEXT)
+    compressor: dict | None = _key("compressor spec, e.g. {name: prune, sparsity: 0.9}; null for a dense run", None,
+                                   {"type": ["object", "null"]})
+    method: str = _key("posthoc | iterative | vcon (ignored for dense runs)", "vcon", {"enum": list(METHODS)})
+    q: int | str = _key("VCON transition length: optimizer steps, or epochs written '12ep'; 0 = post-shot", 0, LENGTH)
+    schedule: str = _key("beta shape: " + " | ".join(BETA_SCHEDULES), "linear", {"enum": list(BETA_SCHEDULES)})
+    iterative_t: int | str | None = _key("T of the iterative baseline: steps or 'Nep'; null = 20 % of the run", None,
+                                         _optional(LENGTH))
+    original: str = _key("original branch: shared | frozen | copy", "shared", {"enum": list(ORIGINALS)})
+    layers: list | None = _key("glob patterns of the layers to compress; null = every transformer-block linear", None,
+                               {"type": ["array", "null"], "items": {"type": "string"}})
+    epochs: int = _key("training epochs", 10, POSITIVE)
+    batch_size: int = _key("training batch size", 64, POSITIVE)
+    eval_batch_size: int = _key("evaluation batch size", 512, POSITIVE)
+    eval_every: int | None = _key("validate every this many optimizer steps and at the end; null = after every epoch",
+                                  None, _optional(POSITIVE))
+    lr: float = _key("AdamW peak learning rate", 1e-3, {"type": "number", "exclusiveMinimum": 0})
+    weight_decay: float = _key("AdamW weight decay", 0.0, {"type": "number", "minimum": 0})
+    warmup_steps: int | str = _key("linear warm-up: steps or 'Nep'", 0, LENGTH)
+    min_lr: float = _key("learning rate at the end of the cosine decay", 1e-6, {"type": "number", "minimum": 0})
+    grad_clip: float | None = _key("clip the gradient norm to this value; null = no clipping", None,
+                                   _optional({"type": "number", "exclusiveMinimum": 0}))
+    seed: int = _key("seed of the model init, the data order and augmentation", 0, {"type": "integer", "minimum": 0})
+    device: str = _key("auto (CUDA when present) | cpu | cuda", "auto", {"enum": list(DEVICES)})
+    bf16: str | bool = _key("bf16 autocast: false (fp32, as the authors train) | auto (on CUDA only) | "
+                            "true (also on the CPU)", False, {"enum": [False, "auto", True]})
+    compile: bool = _key("torch.compile the model for the training steps (evaluation runs it uncompiled)", False,
+                         {"type": "boolean"})
+    workers: int = _key("data-loader worker processes", 0, {"type": "integer", "minimum": 0})
+    threads: int | None = _key("CPU threads for torch; null = torch's default", None, _optional(POSITIVE))
+    data_root: str | None = _key("root of downloaded data sets (else the VCON_*_ROOT environment variables)", None,
+                                 {"type": ["string", "null"]})
+    image_size: int | None = _key("image side the data set is resized to; null = the data set's default", None,
+                                  _optional(POSITIVE))
+    max_length: int = _key("token limit of text data sets", 128, POSITIVE)
+    augment: bool = _key("training augmentation of the data set (RandAugment/MixUp on CIFAR and ImageNet)", True,
+                         {"type": "boolean"})
+    image_recipe: str = _key("CIFAR/ImageNet preprocessing: authors (float tensor, squash-resize, RandAugment, "
+                             "MixUp) | standard (PIL-side CIFAR; ImageNet crops and flips, no MixUp)",
+                             DEFAULT_IMAGE_RECIPE, {"enum": list(IMAGE_RECIPES)})
+    tensorboard: bool = _key("write TensorBoard events into DIR/tensorboard", True, {"type": "boolean"})
+    checkpoint_steps: int | None = _key("save DIR/checkpoint/resume.pt every this many optimizer steps; null = off",
+                                        None, _optional(POSITIVE))
+    checkpoint_minutes: float | None = _key("save DIR/checkpoint/resume.pt every this many minutes; null = off", 10.0,
+                                            _optional({"type": "number", "exclusiveMinimum": 0}))
 
     @property
     def is_dense(self) -> bool:
@@ -77,11 +107,6 @@ def describe_keys() -> str:
     for name, f in FIELDS.items():
         lines.append(f"  {name:<16} {f.metadata['doc']} (default: {f.default!r})")
     return "\n".join(lines)
-
-
-def _suggest(key: str, choices: Iterable[str] = FIELDS) -> str:
-    close = difflib.get_close_matches(str(key), list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -108,9 +133,12 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[Cel
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist")
         try:
-            loaded = yaml.safe_load(path.read_text()) or {}
+            loaded = yaml.safe_load(path.read_text())
         except yaml.YAMLError as error:
             raise ConfigError(f"{path}: not valid YAML: {_first_line(error)}") from None
+        if loaded is None:
+            raise ConfigError(f"{path}: the file is empty; a cell config is a mapping of keys to values (every key "
+                              f"and its default: vcon train --help); to train the defaults, leave out --config")
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: a cell config is a mapping of keys to values, got {type(loaded).__name__}")
         raw.update(loaded)
@@ -121,69 +149,42 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[Cel
     return from_dict(raw, source), source
 
 
-def _number(raw: dict[str, Any], key: str, kind: type, source: str, minimum: float | None = None,
-            strict: bool = False, optional: bool = False) -> None:
-    value = raw[key]
-    if value is None and optional:
-        return
-    if kind is float and isinstance(value, str):
-        try:  # YAML 1.1 reads 3e-4 (no dot) as a string
-            value = float(value)
-        except ValueError:
-            pass
-    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
-        raise ConfigError(f"{source}: {key} must be {'a number' if kind is float else 'an integer'}, got {value!r}")
-    if minimum is not None and (value <= minimum if strict else value < minimum):
-        raise ConfigError(f"{source}: {key} must be {'>' if strict else '>='} {minimum}, got {value!r}")
-    raw[key] = kind(value)
+def schema() -> dict[str, Any]:
+    """The JSON schema of a cell config, from the keys of CellConfig (the workflow's `training` blocks too)."""
+    return {"type": "object", "additionalProperties": False,
+            "properties": {name: f.metadata["schema"] for name, f in FIELDS.items()}}
 
 
-def _choice(raw: dict[str, Any], key: str, choices: tuple[str, ...], source: str) -> None:
-    if raw[key] not in choices:
-        raise ConfigError(f"{source}: {key} must be one of {', '.join(choices)}, got {raw[key]!r}"
-                          f"{_suggest(raw[key], choices)}")
+def _takes_number(key_schema: dict[str, Any]) -> bool:
+    return key_schema.get("type") == "number" or any(_takes_number(branch) for branch in key_schema.get("anyOf", []))
 
 
-def _steps_or_epochs(value: Any, key: str, source: str) -> None:
-    if isinstance(value, bool) or not (
-        (isinstance(value, int) and value >= 0) or (isinstance(value, str) and _EPOCHS.match(value))
-    ):
-        raise ConfigError(f"{source}: {key} must be a step count >= 0 or epochs written like '12ep', got {value!r}")
+def _numbers(raw: dict[str, Any]) -> dict[str, Any]:
+    """YAML 1.1 reads 3e-4 (no dot) as a string: such strings become the numbers they spell."""
+    fixed = dict(raw)
+    for key, value in raw.items():
+        if key in FIELDS and isinstance(value, str) and _takes_number(FIELDS[key].metadata["schema"]):
+            try:
+                fixed[key] = float(value)
+            except ValueError:
+                pass
+    return fixed
 
 
 def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
-    """Check every key and value (types, ranges, choices) and build the config."""
-    for key in raw:
-        if key not in FIELDS:
-            raise ConfigError(f"{source}: unknown key {key!r}{_suggest(key)}; valid keys: {', '.join(FIELDS)}")
+    """Check every key and value (the schema: types, ranges, choices; then what needs the registries)
+    and build the config."""
+    raw = _numbers(raw)
+    lines = schema_errors.problems(raw, schema())
+    if lines:
+        raise ConfigError(schema_errors.message(lines, source))
     values = {name: f.default for name, f in FIELDS.items()}
     values.update(raw)
-    for key in ("model", "dataset", "init", "method", "schedule", "original", "device"):
-        if not isinstance(values[key], str) or not values[key]:
-            raise ConfigError(f"{source}: {key} must be a non-empty string, got {values[key]!r}")
-    _choice(values, "method", METHODS, source)
-    _choice(values, "schedule", SCHEDULES, source)
-    _choice(values, "original", ORIGINALS, source)
-    _choice(values, "device", DEVICES, source)
-    if values["bf16"] not in ("auto", True, False):
-        raise ConfigError(f"{source}: bf16 must be auto, true or false, got {values['bf16']!r}")
-    if not isinstance(values["compile"], bool):
-        raise ConfigError(f"{source}: compile must be true or false, got {values['compile']!r}")
-    _number(values, "epochs", int, source, 0, strict=True)
-    _number(values, "batch_size", int, source, 0, strict=True)
-    _number(values, "eval_batch_size", int, source, 0, strict=True)
-    _number(values, "lr", float, source, 0, strict=True)
-    _number(values, "weight_decay", float, source, 0)
-    _number(values, "min_lr", float, source, 0)
-    _number(values, "grad_clip", float, source, 0, strict=True, optional=True)
-    _number(values, "seed", int, source, 0)
-    _number(values, "workers", int, source, 0)
-    _number(values, "threads", int, source, 0, strict=True, optional=True)
-    _number(values, "image_size", int, source, 0, strict=True, optional=True)
-    _number(values, "max_length", int, source, 0, strict=True)
+    for key in ("lr", "weight_decay", "min_lr", "grad_clip", "checkpoint_minutes"):
+        values[key] = None if values[key] is None else float(values[key])
     for key in ("q", "iterative_t", "warmup_steps"):
-        if not (key == "iterative_t" and values[key] is None):
-            _steps_or_epochs(values[key], key, source)
+        if values[key] is not None:
+            values[key] = lengths.parse(values[key], key).value
     if values["compressor"] is not None:
         from vcon.compressors import SpecError, from_spec
 
@@ -191,37 +192,24 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
             values["compressor"] = from_spec(values["compressor"]).to_spec()
         except SpecError as error:
             raise ConfigError(f"{source}: compressor: {error}") from None
-    if values["layers"] is not None and (
-        not isinstance(values["layers"], list) or not all(isinstance(p, str) for p in values["layers"])
-    ):
-        raise ConfigError(f"{source}: layers must be a list of glob patterns, got {values['layers']!r}")
-    for key in ("augment", "tensorboard"):
-        if not isinstance(values[key], bool):
-            raise ConfigError(f"{source}: {key} must be true or false, got {values[key]!r}")
-    _number(values, "checkpoint_steps", int, source, 0, strict=True, optional=True)
-    _number(values, "checkpoint_minutes", float, source, 0, strict=True, optional=True)
     if values["min_lr"] > values["lr"]:
-        raise ConfigError(f"{source}: min_lr must be <= lr ({values['lr']!r}), got {values['min_lr']!r}")
+        raise ConfigError(f"{source}: min_lr = {values['min_lr']!r} is not allowed; allowed: at most lr "
+                          f"({values['lr']!r})")
     _check_lengths(values, source)
     _check_names(values, source)
     return CellConfig(**values)
-
-
-def _epochs_of(value: int | str | None) -> float | None:
-    match = _EPOCHS.match(value) if isinstance(value, str) else None
-    return float(match.group(1)) if match else None
 
 
 def _check_lengths(values: dict[str, Any], source: str) -> None:
     """What can be told before the data is loaded: lengths in epochs against `epochs`, and a Q
     that a post-shot run would ignore. Lengths in steps are checked once the steps per epoch are known."""
     compressed = values["compressor"] is not None
-    if compressed and values["method"] == "posthoc" and values["q"] not in (0, "0ep"):
-        raise ConfigError(f"{source}: q must be 0 for method posthoc (Q = 0 is post-shot), got {values['q']!r}; "
-                          f"use method vcon for Q > 0")
+    if compressed and values["method"] == "posthoc" and not lengths.parse(values["q"]).is_zero:
+        raise ConfigError(f"{source}: q = {values['q']!r} is not allowed for method posthoc (Q = 0 is post-shot); "
+                          f"allowed: 0, or method vcon for Q > 0")
     keys = ["warmup_steps", "iterative_t"] + (["q"] if compressed and values["method"] == "vcon" else [])
     for key in keys:
-        epochs = _epochs_of(values[key])
+        epochs = None if values[key] is None else lengths.parse(values[key]).epochs
         if epochs is not None and epochs > values["epochs"]:
             raise ConfigError(f"{source}: {key} = {values[key]!r} is longer than the run (epochs = {values['epochs']}); "
                               f"allowed: at most {values['epochs']}ep, or the run's steps")
@@ -229,15 +217,13 @@ def _check_lengths(values: dict[str, Any], source: str) -> None:
 
 def _check_names(values: dict[str, Any], source: str) -> None:
     """Model and dataset must name something that exists (registry, local directory or hub id)."""
-    from vcon.data import list_datasets
+    from vcon.data.registry import DATASETS
     from vcon.models.build import unregistered_source
-    from vcon.models.registry import get_builder
+    from vcon.models.registry import MODELS
 
-    datasets = list_datasets()
-    if values["dataset"] not in datasets:
-        raise ConfigError(f"{source}: dataset must be one of {', '.join(datasets)}, got {values['dataset']!r}"
-                          f"{_suggest(values['dataset'], datasets)}")
-    if get_builder(values["model"]) is None:
+    if values["dataset"] not in DATASETS:
+        raise ConfigError(f"{source}: dataset: {DATASETS.unknown(values['dataset'])}")
+    if values["model"] not in MODELS:
         try:
             unregistered_source(values["model"])
         except ValueError as error:
@@ -246,6 +232,4 @@ def _check_names(values: dict[str, Any], source: str) -> None:
 
 def to_steps(value: int | str, steps_per_epoch: int) -> int:
     """Steps from an int or an 'Nep' string (rounded to the nearest step)."""
-    if isinstance(value, int):
-        return value
-    return int(round(float(_EPOCHS.match(value).group(1)) * steps_per_epoch))
+    return lengths.to_steps(value, steps_per_epoch)

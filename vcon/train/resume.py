@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-import vcon
+from vcon import api
 from vcon.train.checkpoint import rng_state, set_rng_state, write_checkpoint
 from vcon.train.distributed import World
 from vcon.train.interrupt import StopRequest
@@ -29,7 +29,8 @@ class Progress:
     batch: int = 0  # global batches of it done (== steps per epoch: only its evaluation is left)
     step: int = 0  # optimizer steps done: beta, lr and the compression level follow from it
     samples: int = 0
-    loss_sum: float = 0.0  # sum of the batch losses of the epoch in progress
+    loss_sum: float = 0.0  # sum of the batch losses since the last evaluation
+    loss_count: int = 0  # batches since the last evaluation
     lr: float = 0.0
     released: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -39,7 +40,7 @@ class Progress:
 
 def release_original(model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
     """Free the original branch (beta is 0 for good) and take its parameters out of the optimizer."""
-    gone = {id(p) for p in vcon.release_original(model)}
+    gone = {id(p) for p in api.release_original(model)}
     for group in optimizer.param_groups:
         kept = [p for p in group["params"] if id(p) not in gone]
         for p in group["params"]:
@@ -72,7 +73,7 @@ def restore(state: dict[str, Any], model: nn.Module, optimizer: torch.optim.Opti
     """Put a freshly built cell back where `state` was taken; returns its progress."""
     progress = Progress(**state["progress"])
     if progress.released:
-        vcon.set_beta(model, 0.0)
+        api.set_beta(model, 0.0)
         release_original(model, optimizer)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 import yaml
 
-import vcon
+from vcon.statistics import stats
 from vcon.train import distributed, environment
 from vcon.train.checkpoint import CHECKPOINT_DIR, config_difference, read_checkpoint, resume_path
 from vcon.train.config import CellConfig
@@ -21,7 +21,7 @@ from vcon.train.lock import RunLock
 from vcon.train.loop import train
 from vcon.train.resume import Checkpointing
 from vcon.train.outputs import METRICS_FILE, SCHEMA_VERSION, save_torch, write_csv, write_json, write_text
-from vcon.train.setup import COMPRESSED_CHECKPOINT, DENSE_CHECKPOINT, Cell, build_cell, resolved_config
+from vcon.train.setup import COMPRESSED_CHECKPOINT, DENSE_CHECKPOINT, PreparedCell, prepare_cell, resolved_config
 
 
 class RunExistsError(FileExistsError):
@@ -121,7 +121,7 @@ def train_cell(config: CellConfig, out_dir: str | Path, quiet: bool = False, for
 
 def _train_locked(config: CellConfig, out_dir: Path, quiet: bool, stop: StopRequest, world: World,
                   started: float) -> dict[str, Any] | None:
-    cell = build_cell(config, world)
+    cell = prepare_cell(config, world)
     resolved = resolved_config(cell)
     checkpoint = resume_path(out_dir)
     state = _load_resume(checkpoint, resolved)
@@ -145,7 +145,7 @@ def _train_locked(config: CellConfig, out_dir: Path, quiet: bool, stop: StopRequ
     return metrics
 
 
-def _write_outputs(config: CellConfig, cell: Cell, resolved: dict[str, Any], out_dir: Path,
+def _write_outputs(config: CellConfig, cell: PreparedCell, resolved: dict[str, Any], out_dir: Path,
                    result: dict[str, Any], timing: dict[str, float]) -> dict[str, Any]:
     final = result["final_model"]
     if cell.method == "dense":
@@ -154,7 +154,7 @@ def _write_outputs(config: CellConfig, cell: Cell, resolved: dict[str, Any], out
     else:
         save_torch(out_dir / COMPRESSED_CHECKPOINT, {"model": final.state_dict(), "config": resolved,
                                                      "compressor": config.compressor})
-        compression = vcon.stats(final)
+        compression = stats(final)
     write_csv(out_dir / "history.csv", result["history"])
     if config.tensorboard:
         _write_tensorboard(out_dir, result["history"])

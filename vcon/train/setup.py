@@ -13,7 +13,7 @@ import torch
 import yaml
 from torch.utils.data import DataLoader
 
-import vcon
+from vcon.api import compress
 from vcon.compressors import SpecError
 from vcon.data import DatasetBundle, DatasetOptions, build_dataset
 from vcon.models import Classifier, build_model
@@ -28,7 +28,7 @@ COMPRESSED_CHECKPOINT = "model.pt"
 
 
 @dataclass
-class Cell:
+class PreparedCell:
     """A cell ready to train."""
 
     config: CellConfig
@@ -80,36 +80,44 @@ def _recorded_config(run_dir: Path) -> dict[str, Any]:
 
 
 def _load_dense(model: Classifier, run_dir: Path, config: CellConfig, num_classes: int) -> dict[str, float] | None:
-    """Load a dense run's weights, refusing one made for another model, dataset or head size."""
+    """Load a dense run's weights. A run of this dataset gives all of them and its test metrics
+    (the dense reference); a run of another dataset (a source task) gives all but the
+    classification head, which keeps its fresh initialisation, sized to this task."""
     checkpoint = run_dir / DENSE_CHECKPOINT
     if not checkpoint.is_file():
         raise ConfigError(f"init: {run_dir} holds no {DENSE_CHECKPOINT}; is it the DIR of a finished dense `vcon train` run?")
     recorded = _recorded_config(run_dir)
-    for key in ("model", "dataset"):
-        if key in recorded and recorded[key] != getattr(config, key):
-            raise ConfigError(
-                f"init: {run_dir} is a dense run of {key} {recorded[key]!r}, this cell's {key} is "
-                f"{getattr(config, key)!r} ({num_classes} classes); allowed: a dense run of the same model and dataset"
-            )
+    if "model" in recorded and recorded["model"] != config.model:
+        raise ConfigError(f"init: {run_dir} is a dense run of model {recorded['model']!r}, this cell's model is "
+                          f"{config.model!r}; allowed: a dense run of the same model")
+    transfer = "dataset" in recorded and recorded["dataset"] != config.dataset
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    own = model.state_dict()
     saved = state.get("model", {}) if isinstance(state, dict) else {}
+    if transfer:
+        saved = {key: tensor for key, tensor in saved.items() if not key.startswith(model.head_prefix)}
+    own = model.state_dict()
     for key, tensor in saved.items():
         if key in own and tuple(tensor.shape) != tuple(own[key].shape):
             raise ConfigError(
                 f"init: {checkpoint} does not fit this cell's model: {key} has shape {tuple(tensor.shape)} in the "
                 f"checkpoint and {tuple(own[key].shape)} here (dataset {config.dataset!r} has {num_classes} classes); "
-                f"allowed: a dense run whose head matches the dataset"
+                f"allowed: a dense run whose head matches the dataset, or a run of another dataset (new head)"
             )
     try:
-        model.load_state_dict(saved)
+        missing, unexpected = model.load_state_dict(saved, strict=not transfer)
     except RuntimeError as error:
         raise ConfigError(f"init: {checkpoint} does not fit model {config.model!r}: {' '.join(str(error).split())[:400]}") from None
+    if transfer and (unexpected or any(not key.startswith(model.head_prefix) for key in missing)):
+        wrong = unexpected or [key for key in missing if not key.startswith(model.head_prefix)]
+        raise ConfigError(f"init: {checkpoint} does not fit model {config.model!r}: {', '.join(wrong[:5])} "
+                          f"{'unexpected' if unexpected else 'missing'}")
     metrics_path = run_dir / METRICS_FILE
-    return json.loads(metrics_path.read_text())["test"] if metrics_path.is_file() else None
+    if transfer or not metrics_path.is_file():
+        return None
+    return json.loads(metrics_path.read_text())["test"]
 
 
-def build_cell(config: CellConfig, world: World = World()) -> Cell:
+def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:
     """Build data and model, compress, and check the step counts; raises before any training.
     Under torchrun (`world`), the loader yields this rank's share of each global batch."""
     if config.threads:
@@ -120,7 +128,8 @@ def build_cell(config: CellConfig, world: World = World()) -> Cell:
     model_init = "scratch" if dense_dir is not None else config.init
     tokenizer = load_tokenizer(config.model, model_init)
     options = DatasetOptions(root=config.data_root, seed=config.seed, image_size=config.image_size,
-                             augment=config.augment, max_length=config.max_length, tokenizer=tokenizer)
+                             augment=config.augment, max_length=config.max_length, tokenizer=tokenizer,
+                             train_size=config.train_size, image_recipe=config.image_recipe)
     data = build_dataset(config.dataset, options)
     model = build_model(config.model, data.num_classes, data.input_spec, model_init)
     dense_reference = _load_dense(model, dense_dir, config, data.num_classes) if dense_dir is not None else None
@@ -148,16 +157,16 @@ def build_cell(config: CellConfig, world: World = World()) -> Cell:
             )
     if not config.is_dense:
         try:
-            vcon.compress(model, config.compressor, layers=config.layers, original=config.original,
+            compress(model, config.compressor, layers=config.layers, original=config.original,
                           iterative=config.method == "iterative")
         except SpecError as error:
             raise ConfigError(f"compressor: {error}") from None
     model.to(device)
-    return Cell(config, device, data, model, train_loader, batches, steps_per_epoch, total_steps, q, iterative_t,
+    return PreparedCell(config, device, data, model, train_loader, batches, steps_per_epoch, total_steps, q, iterative_t,
                 warmup, dense_reference, world)
 
 
-def resolved_config(cell: Cell) -> dict[str, Any]:
+def resolved_config(cell: PreparedCell) -> dict[str, Any]:
     """The cell config with step counts resolved, as written into DIR and metrics.json."""
     resolved = cell.config.to_dict()
     resolved.update(q=cell.q, iterative_t=cell.iterative_t,

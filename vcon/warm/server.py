@@ -2,7 +2,7 @@
 
 It imports the heavy libraries once, then forks one child per connection. The child takes the
 caller's stdin/stdout/stderr (passed over the socket), working directory, environment, umask and
-argv, runs the command in-process (`vcon.cli.run_command`, so it never asks a worker again) and
+argv, runs the command in-process (`vcon.commands.run_command`, so it never asks a worker again) and
 sends back its exit code. Signals the caller receives arrive as
 messages and are raised in the child; a caller that disappears is treated as SIGTERM (the trainer
 then saves its checkpoint and stops).
@@ -38,7 +38,7 @@ def preload() -> None:
 
 
 def _exit_code(argv: list[str]) -> int:
-    from vcon.cli import run_command
+    from vcon.commands import run_command
 
     try:
         return int(run_command(argv) or 0)

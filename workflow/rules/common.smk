@@ -1,17 +1,19 @@
 import hashlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
 import yaml
 
+from vcon.grid import GridError, canonical_length, check
+from vcon.report.reference import REFERENCE_EXPERIMENT
+
 
 envvars:
     "PATH",
 
 
-ROOT = Path(workflow.basedir).parent
+ROOT = Path(workflow.basedir)
 RUNS = "results/runs"
 CELL_CONFIGS = "results/cells"
 TABLE_DIR = "results/tables"
@@ -23,15 +25,6 @@ os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.envir
 ENVIRONMENT = "../../environment.yaml"
 
 
-def _load_grid():
-    # grid.py by path: importing the package would import torch just to list jobs.
-    spec = importlib.util.spec_from_file_location("vcon_grid", ROOT / "vcon" / "grid.py")
-    loaded = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = loaded
-    spec.loader.exec_module(loaded)
-    return loaded
-
-
 def config_source():
     """The config file(s) this run reads, for error messages."""
     files = [os.path.relpath(f) for f in workflow.overwrite_configfiles] or [
@@ -41,14 +34,12 @@ def config_source():
     return " + ".join(files) + extra
 
 
-grid_module = _load_grid()
 # Checked before any job starts: the JSON schema (every key, type and range, with the path inside
 # the file) and the grid (registry names, lengths against the run, duplicates, an empty grid).
 try:
-    GRID = grid_module.check(config, config_source(), ROOT / "workflow" / "schemas" / "config.schema.yaml")
-except grid_module.GridError as error:
+    GRID = check(config, config_source())
+except GridError as error:
     raise WorkflowError(f"invalid workflow config:\n{error}")
-validate(config, "../schemas/config.schema.yaml")
 CELLS = GRID.cells
 
 
@@ -60,7 +51,7 @@ def _sources(*patterns, exclude=()):
 # Everything a training result depends on besides its cell config: the library, models, data and
 # trainer sources. The digest enters the train rule's shell command, so a change shows up as
 # "code changed" (`--list-changes code`) and reruns every cell; see docs/workflow.md to keep runs.
-TRAINER_SOURCES = _sources("vcon/**/*.py", exclude=("vcon/report/", "vcon/grid.py"))
+TRAINER_SOURCES = _sources("vcon/**/*.py", exclude=("vcon/report/", "vcon/grid/", "vcon/fetch/"))
 TRAINER_DIGEST = hashlib.sha256(
     b"".join(p.encode() + b"\0" + (ROOT / p).read_bytes() for p in TRAINER_SOURCES)
 ).hexdigest()[:16]
@@ -73,10 +64,10 @@ def source(path):
 
 
 # Aggregation and plotting read their own module sources as inputs: an edit reruns them (mtime).
-AGGREGATE_CODE = [source(f"vcon/report/{m}.py") for m in ("collect", "tables", "cli_aggregate")]
-PLOT_CODE = [source(f"vcon/report/{m}.py") for m in ("plots", "cli_plot")]
+AGGREGATE_CODE = [source(f"vcon/report/{m}.py")
+                  for m in ("collect", "checks", "statistics", "tables", "render", "reference", "options", "cli_aggregate")]
+PLOT_CODE = [source(f"vcon/report/{m}.py") for m in ("plots", "statistics", "options", "cli_plot")]
 
-REFERENCE_EXPERIMENT = ("vit-tiny", "cifar10")
 TABLE_NAMES = ["accuracy", "ablation"]
 if GRID.has_experiment(*REFERENCE_EXPERIMENT):
     TABLE_NAMES.append("reference")
@@ -86,15 +77,18 @@ REPORT = config.get("report", {})
 
 
 def report_args():
-    """Arguments shared by `vcon aggregate` and `vcon plot`: report.headline_q and the sweep's shape."""
+    """Arguments shared by `vcon aggregate` and `vcon plot`: report.headline_q, the gains' interval
+    and the sweep's shape."""
     value = REPORT.get("headline_q", "best")
     pairs = value.items() if isinstance(value, dict) else [("default", value)]
-    args = [f"--headline-q {model}={grid_module.canonical_length(q) if q != 'best' else q}" for model, q in pairs]
+    args = [f"--headline-q {model}={canonical_length(q) if q != 'best' else q}" for model, q in pairs]
+    args += [f"--interval {REPORT.get('interval', 't')}", f"--bootstrap {REPORT.get('bootstrap', 10000)}"]
     return " ".join(args + [f"--schedule {config.get('schedule', 'linear')}"])
 
 
-wildcard_constraints:
-    run=r"[^/]+/[^/]+/(dense|[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+",
+# Run ids (vcon.grid): a model's pretraining, and every other cell.
+PRETRAIN_RUN = r"[^/]+/[^/]+/pretrain/seed[0-9]+"
+TRAIN_RUN = r"[^/]+/[^/]+/(dense|dense-scratch|(finetuned/)?[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+"
 
 
 def write_manifest(path):
@@ -119,7 +113,7 @@ def metrics_file(run_id):
 
 
 def init_metrics(wildcards):
-    """A compression cell that starts from a dense run needs that run finished first."""
+    """A cell that starts from another run (pretraining or a dense run) needs it finished first."""
     init_run = cell(wildcards).init_run
     return [metrics_file(init_run)] if init_run else []
 

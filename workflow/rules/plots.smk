@@ -25,10 +25,9 @@ for figure, figure_inputs in FIGURES.items():
         params:
             report=report_args(),
             figure=figure,
-            bootstrap=REPORT.get("bootstrap", 10000),
         conda:
             ENVIRONMENT
         shell:
             "python -m vcon plot --figure {params.figure} --out $(dirname {output.png})"
             + "".join(f" --{key} {{input.{key}}}" for key in figure_inputs if key != "schedules")
-            + " {params.report} --bootstrap {params.bootstrap} > {log} 2>&1"
+            + " {params.report} > {log} 2>&1"

@@ -2,8 +2,11 @@ rule train:
     """One cell. Its config (YAML text) is a param, so editing one cell's settings reruns that
     cell only; `vcon train` writes metrics.json last and atomically into the run directory. A cell
     with gpu > 1 runs data-parallel under torchrun, one process per GPU of one node."""
+    wildcard_constraints:
+        run=TRAIN_RUN,
     input:
         init=init_metrics,
+        fetched=fetched_inputs,
     output:
         metrics=f"{RUNS}/{{run}}/metrics.json",
         cell=f"{CELL_CONFIGS}/{{run}}.yaml",
@@ -31,3 +34,10 @@ rule train:
         "printf '%s' {params.cell:q} > {output.cell}"
         " && {params.launch} --config {output.cell} --out {params.out} --quiet > {log} 2>&1"
         f"  # trainer sources {TRAINER_DIGEST}"
+
+
+use rule train as pretrain with:
+    """A model's pretraining on its source task: a dense cell like any other, seeded and cached; the
+    cells of its target datasets start from it and wait for it (a change to it reruns them)."""
+    wildcard_constraints:
+        run=PRETRAIN_RUN,

@@ -13,8 +13,7 @@ import torch
 from torch import Tensor, nn
 
 from vcon.compact import compact_state, payload_bytes
-from vcon.compressors import from_spec
-from vcon.export import CompressedLinear, LowRankLinear, export, is_blended
+from vcon.exporting import CompressedLinear, LowRankLinear, export, is_blended
 
 FP32 = 4
 SPARSITY_DENOMINATOR = "weight entries of the compressed layers (biases excluded)"
@@ -25,7 +24,7 @@ def _stored(tensors: dict[str, Tensor], keys: list[str]) -> int:
 
 
 def _layer_stats(name: str, layer: nn.Module, form: str, tensors: dict[str, Tensor]) -> dict[str, Any]:
-    compressor = from_spec(layer.spec)
+    compressor = layer.compressor
     prefix = f"{name}." if name else ""
     bias_params = 0
     if isinstance(layer, LowRankLinear):

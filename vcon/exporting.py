@@ -6,22 +6,22 @@ two values per binary scale group); low rank becomes `LowRankLinear` (two linear
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import torch
 from torch import nn
 
 from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank, prepare_layers
+from vcon.compressors import Compressor, FactorCompressor, WeightCompressor
 
 
 class CompressedLinear(nn.Linear):
-    """A linear layer whose weight is already in compressed form; `spec` says which."""
+    """A linear layer whose weight is already in compressed form; `compressor` says which."""
 
     is_compressed = True
 
-    def __init__(self, in_features: int, out_features: int, bias: bool, spec: dict[str, Any]) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool, compressor: WeightCompressor) -> None:
         super().__init__(in_features, out_features, bias=bias)
-        self.spec = spec
+        self.compressor: Compressor = compressor
 
 
 class LowRankLinear(nn.Module):
@@ -29,12 +29,13 @@ class LowRankLinear(nn.Module):
 
     is_compressed = True
 
-    def __init__(self, in_features: int, out_features: int, rank: int, bias: bool, spec: dict[str, Any]) -> None:
+    def __init__(self, in_features: int, out_features: int, rank: int, bias: bool,
+                 compressor: FactorCompressor) -> None:
         super().__init__()
         self.in_features, self.out_features, self.rank = in_features, out_features, rank
         self.first = nn.Linear(in_features, rank, bias=False)
         self.second = nn.Linear(rank, out_features, bias=bias)
-        self.spec = spec
+        self.compressor: Compressor = compressor
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.second(self.first(x))
@@ -43,18 +44,19 @@ class LowRankLinear(nn.Module):
 @torch.no_grad()
 def export_layer(layer: nn.Module) -> nn.Module:
     if isinstance(layer, VanishingLinear):
-        out = CompressedLinear(layer.in_features, layer.out_features, layer.bias is not None, layer.compressor.to_spec())
+        out = CompressedLinear(layer.in_features, layer.out_features, layer.bias is not None, layer.compressor)
         out.weight.copy_(layer.exported_weight())
         if layer.bias is not None:
             out.bias.copy_(layer.bias)
     elif isinstance(layer, VanishingLowRank):
         factor_b, factor_a = layer.factors()
-        out = LowRankLinear(layer.in_features, layer.out_features, factor_a.shape[0],
-                            layer.factor_bias is not None, layer.compressor.to_spec())
+        bias = layer.compressed_bias
+        out = LowRankLinear(layer.in_features, layer.out_features, factor_a.shape[0], bias is not None,
+                            layer.compressor)
         out.first.weight.copy_(factor_a)
         out.second.weight.copy_(factor_b)
-        if layer.factor_bias is not None:
-            out.second.bias.copy_(layer.factor_bias)
+        if bias is not None:
+            out.second.bias.copy_(bias)
     elif isinstance(layer, VanishingBlock):
         out = copy.deepcopy(layer.compressed_block)
     else:

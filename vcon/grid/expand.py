@@ -1,0 +1,147 @@
+"""Expanding a workflow config into its cells: pretraining and dense runs first, then every
+(compressor, method, Q, seed) of each experiment, from each of its starts."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from vcon import lengths
+from vcon.grid.cells import (
+    DENSE, DENSE_SCRATCH, FINETUNED, PRETRAIN, PRETRAINED, Cell, Grid, GridError, canonical_seed,
+)
+from vcon.grid.checks import check_experiment, duplicate_specs, own_compressors, phase_lengths
+from vcon.grid.parse import SHAPES, DenseRuns, Experiment, ablation, experiments, label, mapping, unique
+from vcon.methods import METHODS
+from vcon.names import did_you_mean
+from vcon.train.config import FIELDS
+
+RESERVED_LABELS = ("dense", "none", FINETUNED)  # run-id words that a compressor label would shadow
+
+
+def expand(config: Mapping[str, Any]) -> Grid:
+    """Every cell of a workflow config, pretraining and dense runs first; raises GridError when invalid."""
+    dense_runs = DenseRuns.parse(config.get("dense"))
+    compressors = _compressors(config)
+    methods = unique(config.get("methods") or [], "methods")
+    for method in methods:
+        if method not in METHODS:
+            raise GridError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; valid: {', '.join(METHODS)}")
+    seeds = unique((canonical_seed(s) for s in config.get("seeds") or []), "seeds")
+    schedule = config.get("schedule", "linear")
+    if schedule not in SHAPES:
+        raise GridError(f"schedule = {schedule!r} is not allowed{did_you_mean(schedule, SHAPES)}; allowed: one of "
+                        f"{', '.join(SHAPES)}")
+    extra_shapes = ablation(config.get("ablation"), compressors)
+    duplicate_specs(compressors)
+
+    cells: list[Cell] = []
+    pretrained: dict[str, Cell] = {}
+    for exp in experiments(config):
+        q_values, iterative_t = phase_lengths(exp, methods)
+        own = own_compressors(exp, compressors)
+        check_experiment(exp, methods, q_values, iterative_t, extra_shapes, own)
+        start = _pretrain_cell(exp, pretrained, cells)
+        _check_starts(exp, dense_runs, start)
+        for seed in seeds:
+            cells += _experiment_cells(exp, seed, start, dense_runs, own, methods, schedule, q_values, iterative_t,
+                                       extra_shapes)
+    if all(cell.method == PRETRAIN for cell in cells):
+        empty = [key for key in ("models", "seeds", "compressors", "methods") if not config.get(key)]
+        raise GridError(f"the grid expands to zero cells (empty: {', '.join(empty) or 'datasets of every model'}); "
+                        f"allowed: at least one model with a dataset, one seed, and compressors with methods "
+                        f"or dense runs")
+    repeated = sorted(run for run, n in Counter(c.run_id for c in cells).items() if n > 1)
+    if repeated:
+        raise GridError(f"duplicate cells: {', '.join(repeated[:5])}")
+    return Grid({cell.run_id: cell for cell in cells})
+
+
+def _compressors(config: Mapping[str, Any]) -> dict[str, Any]:
+    compressors = mapping(config.get("compressors"), "compressors")
+    for name, spec in compressors.items():
+        label(name, "compressor")
+        if name in RESERVED_LABELS:
+            raise GridError(f"compressor label {name!r} is reserved")
+        if not isinstance(spec, Mapping) or "name" not in spec:
+            raise GridError(f"compressor {name!r} needs a spec mapping with a 'name' key, got {spec!r}")
+    return compressors
+
+
+def _check_starts(exp: Experiment, dense_runs: DenseRuns, start: Cell | None) -> None:
+    if FINETUNED in exp.starts and not dense_runs.run:
+        raise GridError(f"models.{exp.model}: start {FINETUNED!r} begins from the dense runs, but `dense` makes "
+                        f"none; allowed: dense: true (or dense.run: true), or the start {PRETRAINED!r} alone")
+    if dense_runs.scratch and not start and exp.training.get("init", "scratch") == "scratch":
+        raise GridError(f"{exp.where}: dense.scratch compares against a pretrained start, but this experiment "
+                        f"starts from scratch already; allowed: a pretrain stage or training.init, or no dense.scratch")
+
+
+def _experiment_cells(exp: Experiment, seed: str, start: Cell | None, dense_runs: DenseRuns,
+                      compressors: Mapping[str, Any], methods: list[str], schedule: str, q_values: list[str],
+                      iterative_t: str, extra_shapes: Mapping[str, Any]) -> list[Cell]:
+    """One seed of an experiment: its dense runs, then each start's compression cells."""
+    common = {"model": exp.registry_model, "dataset": exp.dataset, "seed": int(seed)}
+    start_init = {"init": start.run_dir()} if start else {}
+    dense_config = {**exp.training, **exp.dense_training}
+    dense = Cell(exp.model, exp.dataset, "none", DENSE, "", seed, config=cell_config(dense_config, **common, **start_init),
+                 resources=exp.resources, init_run=start.run_id if start else None)
+    cells = [dense] if dense_runs.run else []
+    if dense_runs.scratch:
+        cells.append(Cell(exp.model, exp.dataset, "none", DENSE_SCRATCH, "", seed,
+                          config=cell_config({**dense_config, "init": "scratch"}, **common), resources=exp.resources))
+    origins = {PRETRAINED: (start_init, start.run_id if start else None),
+               FINETUNED: ({"init": dense.run_dir()}, dense.run_id)}
+    for start_name in exp.starts:
+        init, init_run = origins[start_name]
+        for name, spec in compressors.items():
+            pairs = [(q, schedule) for q in q_values]
+            if (extra_shapes["compressors"] is None or name in extra_shapes["compressors"]) and (
+                    extra_shapes["models"] is None or exp.model in extra_shapes["models"]):
+                pairs += [(q, shape) for q in extra_shapes["q"] for shape in extra_shapes["schedules"]
+                          if (q, shape) not in pairs]
+            for method, variant, identity in _variants(methods, iterative_t, pairs):
+                config = cell_config(exp.training, **common, **init, compressor=spec, method=method, **identity)
+                cells.append(Cell(exp.model, exp.dataset, name, method, variant, seed, config=config,
+                                  resources=exp.resources, init_run=init_run, start=start_name))
+    return cells
+
+
+def _pretrain_cell(exp: Experiment, pretrained: dict[str, Cell], cells: list[Cell]) -> Cell | None:
+    """The pretraining run of the experiment's model (made once per model label, added to `cells`)."""
+    spec = exp.pretrain
+    if spec is None:
+        return None
+    if spec.dataset == exp.dataset:
+        raise GridError(f"{spec.where}.dataset = {spec.dataset!r} is also a target dataset of {exp.model}; allowed: "
+                        f"a source task distinct from the target")
+    if exp.model not in pretrained:
+        config = cell_config(spec.training, model=exp.registry_model, dataset=spec.dataset, seed=int(spec.seed))
+        cell = Cell(exp.model, spec.dataset, "none", PRETRAIN, "", spec.seed, config=config, resources=spec.resources)
+        pretrained[exp.model] = cell
+        cells.append(cell)
+    return pretrained[exp.model]
+
+
+def cell_config(base: Mapping[str, Any], **identity: Any) -> dict[str, Any]:
+    """Every key of the trainer's cell config (vcon.train.config.CellConfig), in its order, with its
+    default where the config leaves it out: the YAML text of a cell depends on its values only."""
+    merged = {**{name: f.default for name, f in FIELDS.items()}, **base, **identity}
+    spec = merged["compressor"]
+    if spec is not None:
+        merged["compressor"] = {"name": spec["name"], **{k: spec[k] for k in sorted(spec) if k != "name"}}
+    return {key: merged[key] for key in FIELDS}
+
+
+def _variants(methods: list[str], iterative_t: str,
+              vcon_pairs: list[tuple[str, str]]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, variant, identity keys) of one compressor: posthoc at Q = 0, iterative with its
+    T, VCON per (Q, shape)."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if "posthoc" in methods:
+        out.append(("posthoc", "q0", {"q": 0}))
+    if "iterative" in methods:
+        out.append(("iterative", f"t{iterative_t}", {"iterative_t": lengths.parse(iterative_t).value}))
+    if "vcon" in methods:
+        out += [("vcon", f"q{q}-{shape}", {"q": lengths.parse(q).value, "schedule": shape}) for q, shape in vcon_pairs]
+    return out

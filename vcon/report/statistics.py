@@ -1,0 +1,124 @@
+"""The numbers behind the tables: summaries over seeds, gains paired by seed with 95 % intervals,
+and the choice of the VCON column's Q."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from vcon import lengths
+
+BEST_Q = "best"
+GROUP = ["model", "dataset", "start", "compressor"]  # one row of the tables: an experiment, its start, a compressor
+INTERVALS = ("t", "bca")  # Student-t interval of the mean; BCa bootstrap (scipy.stats.bootstrap)
+LEVEL = 0.95
+
+
+def summary(values: pd.Series) -> dict[str, float]:
+    """mean, std (ddof 1; NaN for one value), n (values present), expected (rows)."""
+    present = values.dropna()
+    return {"mean": present.mean() if len(present) else math.nan,
+            "std": present.std(ddof=1) if len(present) > 1 else math.nan,
+            "n": len(present), "expected": len(values)}
+
+
+def paired_differences(a: pd.DataFrame, b: pd.DataFrame) -> pd.Series:
+    """a - b per seed, for the seeds present in both (values x 100)."""
+    left = a.set_index("seed")["value"].dropna()
+    right = b.set_index("seed")["value"].dropna()
+    seeds = left.index.intersection(right.index)
+    return (left[seeds] - right[seeds]) * 100
+
+
+def t_interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
+    """mean +- t(level, n - 1) * s / sqrt(n); NaN for fewer than two values."""
+    data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if data.size < 2:
+        return math.nan, math.nan
+    from scipy import stats
+
+    half = stats.t.ppf(0.5 + level / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size)
+    return float(data.mean() - half), float(data.mean() + half)
+
+
+def bca_interval(values: Sequence[float], level: float = LEVEL, resamples: int = 10000,
+                 seed: int = 0) -> tuple[float, float]:
+    """BCa bootstrap interval of the mean (scipy.stats.bootstrap); NaN for fewer than two values,
+    the value itself when all values are equal."""
+    data = np.asarray([v for v in values if not math.isnan(v)], dtype=float)
+    if data.size < 2:
+        return math.nan, math.nan
+    if np.all(data == data[0]):
+        return float(data[0]), float(data[0])
+    from scipy import stats
+
+    result = stats.bootstrap((data,), np.mean, confidence_level=level, n_resamples=resamples, method="BCa",
+                             rng=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def interval(values: Sequence[float], method: str = "t", resamples: int = 10000) -> tuple[float, float]:
+    """The 95 % interval of the mean of `values` by `method` (one of INTERVALS)."""
+    if method == "t":
+        return t_interval(values)
+    if method == "bca":
+        return bca_interval(values, resamples=resamples)
+    raise ValueError(f"unknown interval {method!r}; valid: {', '.join(INTERVALS)}")
+
+
+def excludes_zero(low: float, high: float) -> bool:
+    """Whether an interval lies wholly above or wholly below 0 (NaN: no)."""
+    return bool(low > 0 or high < 0)
+
+
+# --- choosing the VCON column ------------------------------------------------------------------
+
+def parse_headline(values: Sequence[str] | None) -> dict[str, str]:
+    """["12ep"] or ["default=12ep", "bert-base=2ep"] -> {"default": "12ep", "bert-base": "2ep"}."""
+    headline = {"default": BEST_Q}
+    for value in values or []:
+        model, sep, q = value.rpartition("=")
+        headline[model if sep else "default"] = q.strip()
+    return headline
+
+
+def q_order(runs: pd.DataFrame, q_values: Iterable[str]) -> list[str]:
+    """Q labels sorted by their length in steps (from the resolved configs), else by the label."""
+    steps = pd.to_numeric(runs.get("config.q", pd.Series(dtype=float)), errors="coerce")
+    by_label = steps.groupby(runs["q"]).median() if "config.q" in runs else pd.Series(dtype=float)
+
+    def key(q: str) -> tuple[float, bool, float]:
+        length = lengths.parse(q or 0)
+        measured = by_label.get(q, math.nan)
+        in_epochs = length.epochs is not None
+        return (measured if not math.isnan(measured) else math.inf, in_epochs,
+                length.epochs if in_epochs else length.steps)
+
+    return sorted(set(q_values), key=key)
+
+
+def choose_vcon(runs: pd.DataFrame, headline: dict[str, str], schedule: str) -> pd.DataFrame:
+    """The Q of the VCON column per (model, dataset, start, compressor): the configured one, or with
+    "best" the Q whose mean final validation metric (compressed model) is highest."""
+    vcon = runs[(runs["method"] == "vcon") & (runs["schedule"] == schedule)]
+    rows = []
+    for (model, dataset, start, compressor), group in vcon.groupby(GROUP, sort=False):
+        wanted = headline.get(model, headline.get("default", BEST_Q))
+        if wanted != BEST_Q:
+            rows.append((model, dataset, start, compressor, wanted, "configured"))
+            continue
+        score = group["val_final"].where(group["val_final"].notna(), group["value"])
+        means = score.groupby(group["q"]).mean().dropna()
+        if means.empty:
+            continue
+        rows.append((model, dataset, start, compressor, means.idxmax(), "best on validation"))
+    return pd.DataFrame(rows, columns=[*GROUP, "q", "selection"])
+
+
+def picked_q(choice: pd.DataFrame, model: str, dataset: str, start: str, compressor: str) -> tuple[str, str]:
+    """(Q, how it was chosen) of one group in `choose_vcon`'s table; ("", "") when it has no VCON run."""
+    hit = choice[(choice["model"] == model) & (choice["dataset"] == dataset) & (choice["start"] == start)
+                 & (choice["compressor"] == compressor)]
+    return (hit.iloc[0]["q"], hit.iloc[0]["selection"]) if len(hit) else ("", "")
