@@ -8,7 +8,7 @@ from vcon.compressors.base import kth_smallest, round_half_up, smallest_mask, so
 from vcon.compressors.binary import Binary
 from vcon.compressors.fastops import any_equal, keep_above, sign_times, signs_times, where_above_
 from vcon.compressors.prune import Prune
-from vcon.compressors.quant import Quant
+from vcon.compressors.kbit import Quant
 
 SPECIAL = [0.0, -0.0, 1e-45, -1e-45, 1e-38, -1e-38, 0.5, -0.5, 3.0, -3.0, float("inf"), float("-inf")]
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from vcon.compressors.binary import Binary
-from vcon.compressors.quant import Quant
+from vcon.compressors.kbit import Quant
 
 
 def test_binary_values_are_plus_minus_mean_abs_per_layer():

@@ -15,7 +15,7 @@ def _names(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from vcon.bench.cases import AUTHORS_KINDS, KINDS
-    from vcon.bench.models import COMPRESSORS, MODELS
+    from vcon.bench.fixtures import COMPRESSORS, MODELS
 
     parser.add_argument("--models", type=_names, default=list(MODELS),
                         help=f"comma-separated, from {', '.join(MODELS)} (default: all)")
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from vcon.bench.measure import keep_heap
-    from vcon.bench.models import COMPRESSORS, MODELS
+    from vcon.bench.fixtures import COMPRESSORS, MODELS
     from vcon.bench.report import table, targets, targets_text
     from vcon.bench.run import Options, run_benchmark
 

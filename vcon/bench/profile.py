@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from vcon.bench.cases import build_case
-from vcon.bench.models import COMPRESSORS, MODELS
+from vcon.bench.fixtures import COMPRESSORS, MODELS
 from vcon.bench.run import Options
 
 PROFILED_STEPS = 3

@@ -17,7 +17,7 @@ import torch
 import vcon
 from vcon.bench.cases import build_case, kinds_for
 from vcon.bench.measure import interleaved, paired_ratio, peak_step_bytes
-from vcon.bench.models import COMPRESSORS, MODELS
+from vcon.bench.fixtures import COMPRESSORS, MODELS
 
 RATIOS = {  # name -> (numerator case, denominator case); those of absent cases are left out
     "posthoc/dense": ("posthoc", "dense"),

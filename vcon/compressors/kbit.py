@@ -1,4 +1,5 @@
-"""Symmetric uniform k-bit weights with a per-row scale and a straight-through gradient."""
+"""Symmetric uniform k-bit weights with a per-row scale and a straight-through gradient (registered
+as `quant`, the name configs use)."""
 from __future__ import annotations
 
 from dataclasses import dataclass

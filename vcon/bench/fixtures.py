@@ -1,4 +1,4 @@
-"""The benchmark's models and their fixed input batches."""
+"""The benchmark's fixtures: its models, their fixed input batches and the compressors it times."""
 from __future__ import annotations
 
 from collections.abc import Callable
