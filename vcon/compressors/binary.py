@@ -11,21 +11,15 @@ from vcon.compressors.quantized import QuantizedWeights
 from vcon.compressors.registry import register_compressor
 from vcon.compressors.base import SpecError
 from vcon.compressors.fastops import sign_times, signs_times
-
-SCALES = ("layer", "row")
-SIGN_ZEROS = ("plus", "zero")
+from vcon.compressors.options import SCALES, SIGN_ZEROS, BinaryOptions
 
 
 @register_compressor
 @dataclass(frozen=True)
-class Binary(QuantizedWeights):
+class Binary(BinaryOptions, QuantizedWeights):
     """w_b = sign(w) * mean(|w|). scale: one mean per layer (the authors) or per output row.
     sign_zero: "plus" (sign(0) = +1, so every weight takes one of exactly two values per scale
     group) or "zero" (the authors' torch.sign: a weight of exactly 0 stays 0)."""
-
-    name = "binary"
-    scale: str = "layer"
-    sign_zero: str = "plus"
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -9,18 +9,16 @@ from torch import Tensor
 
 from vcon.compressors import packing
 from vcon.compressors.base import SpecError
+from vcon.compressors.options import QuantOptions
 from vcon.compressors.quantized import QuantizedWeights
 from vcon.compressors.registry import register_compressor
 
 
 @register_compressor
 @dataclass(frozen=True)
-class Quant(QuantizedWeights):
+class Quant(QuantOptions, QuantizedWeights):
     """w_q = clamp(round(w / s), -L, L) * s with L = 2^(bits-1) - 1 and s = max|w_row| / L, so each
     row takes at most 2L + 1 values on a symmetric grid (bits = 2: {-s, 0, s})."""
-
-    name = "quant"
-    bits: int = 4
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -8,14 +8,13 @@ from torch import Tensor
 
 from vcon import schedules
 from vcon.compressors.base import FactorCompressor, SpecError
+from vcon.compressors.options import BIASES, LowRankOptions
 from vcon.compressors.registry import register_compressor
-
-BIASES = ("shared", "separate")
 
 
 @register_compressor
 @dataclass(frozen=True)
-class LowRank(FactorCompressor):
+class LowRank(LowRankOptions, FactorCompressor):
     """Truncated SVD at `rank`; both factors are trained and the bias is kept.
 
     bias: "shared" (the authors: one bias serves the dense branch and the factor pair, and gets
@@ -24,12 +23,6 @@ class LowRank(FactorCompressor):
     The iterative baseline starts at `start_rank` (default: 4 * rank, capped by the layer) and
     re-truncates by SVD in `rank_stages` geometric steps, reaching `rank` at T.
     """
-
-    name = "lowrank"
-    rank: int = 16
-    start_rank: int | None = None
-    rank_stages: int = 4
-    bias: str = "shared"
 
     def __post_init__(self) -> None:
         if not isinstance(self.rank, int) or self.rank < 1:

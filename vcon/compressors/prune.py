@@ -13,16 +13,15 @@ from vcon.compressors import packing
 from vcon.compressors.base import (SORTING_NETWORK_MAX, SpecError, WeightCompressor, kth_smallest, largest_mask,
                                    round_half_up, straight_through)
 from vcon.compressors.fastops import keep_above
+from vcon.compressors.options import GRADIENTS, TIES, PruneOptions
 from vcon.compressors.registry import register_compressor
 
-GRADIENTS = ("straight_through", "masked")
-TIES = ("exact", "keep")
 _N_M = re.compile(r"^(\d+):(\d+)$")
 
 
 @register_compressor
 @dataclass(frozen=True)
-class Prune(WeightCompressor):
+class Prune(PruneOptions, WeightCompressor):
     """Magnitude pruning.
 
     granularity: "layer" zeroes round(s * numel) weights of the whole matrix; "row" zeroes
@@ -37,14 +36,6 @@ class Prune(WeightCompressor):
     "masked" (the gradient of W * mask: pruned weights get none from the compressed branch).
     ramp_every: update interval (steps) of the iterative baseline's cubic sparsity ramp.
     """
-
-    name = "prune"
-    sparsity: float | None = None
-    granularity: str = "layer"
-    update_every: int = 1
-    gradient: str = "straight_through"
-    ramp_every: int = 1
-    ties: str = "exact"
 
     def __post_init__(self) -> None:
         match = _N_M.match(self.granularity)

@@ -1,7 +1,6 @@
 """Shared part of the weight quantizers: the INQ-style partial quantization of iterative runs."""
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -10,21 +9,17 @@ from torch import Tensor, nn
 from vcon import schedules
 from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, round_half_up, smallest_mask
 from vcon.compressors.fastops import where_above_
-
-SHARE_MODES = ("frozen", "trained")
+from vcon.compressors.options import SHARE_MODES, QuantizedOptions
 
 
 @dataclass(frozen=True)
-class QuantizedWeights(WeightCompressor):
+class QuantizedWeights(QuantizedOptions, WeightCompressor):
     """A quantizer; the level is the share of each layer's weights that is quantized, largest
     |w| first (1.0 = all of them). shares: the INQ stages of the iterative baseline before T.
     quantized_share: what the iterative baseline does with the quantized share. "frozen" (INQ,
     Zhou et al. 2017): each share is quantized when its stage starts, on levels fixed at the first
     stage, and keeps those values; only the rest trains. "trained": the share is re-quantized from
     the latent weights every step and trains through the straight-through estimator."""
-
-    shares: Sequence[float] = schedules.INQ_SHARES
-    quantized_share: str = "frozen"
 
     def __post_init__(self) -> None:
         shares = tuple(self.shares)

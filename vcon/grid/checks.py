@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vcon import lengths
+from vcon.compressors.options import LowRankOptions
 from vcon.data.registry import DATASETS
 from vcon.grid.cells import GridError, canonical_length
 from vcon.grid.parse import Experiment, unique
@@ -146,9 +147,7 @@ def _check_ranks(exp: Experiment, compressors: Mapping[str, Any]) -> None:
 
 
 def low_rank_default() -> int:
-    from vcon.compressors.lowrank import LowRank  # imports torch: only for a low-rank spec without a rank
-
-    return LowRank().rank
+    return LowRankOptions().rank
 
 
 def _check_init(exp: Experiment, training: Mapping[str, Any], key: str) -> None:

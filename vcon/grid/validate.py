@@ -1,5 +1,6 @@
 """Checking a workflow config before any job: the JSON schema (shipped in this package; its cell-config
-keys and length grammar come from the trainer's own CellConfig), then the grid's checks."""
+keys and length grammar come from the trainer's own CellConfig, its compressor specs from the
+compressors' options), then the grid's checks."""
 from __future__ import annotations
 
 from functools import cache
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vcon import schema_errors
+from vcon.compressors import options as compressor_options
 from vcon.grid.cells import Grid, GridError
 from vcon.grid.expand import expand
 from vcon.grid.parse import IDENTITY_KEYS, LABEL
@@ -18,11 +20,12 @@ SCHEMA = Path(__file__).with_name("config.schema.yaml")
 @cache
 def workflow_schema() -> dict[str, Any]:
     """The workflow config's JSON schema: config.schema.yaml with the trainer's cell keys (less the
-    ones the grid sets), lengths and labels filled in."""
+    ones the grid sets), the compressor options, lengths and labels filled in."""
     schema = schema_errors.load_schema(SCHEMA)
     defs = schema["$defs"]
     keys = {key: value for key, value in cell_schema()["properties"].items() if key not in IDENTITY_KEYS}
     defs["training"].update(type=["object", "null"], additionalProperties=False, properties=keys)
+    defs["compressor"].update(compressor_options.schema())
     defs["length"].update(LENGTH)
     defs["label"]["pattern"] = LABEL.pattern
     return schema

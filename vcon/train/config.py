@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from vcon import lengths, schema_errors
+from vcon.keys import key as _key, optional as _optional, properties
 from vcon.methods import METHODS
 from vcon.schedules import BETA_SCHEDULES
 
@@ -20,15 +21,6 @@ DEVICES = ("auto", "cpu", "cuda")
 
 class ConfigError(ValueError):
     """A cell config that cannot run; the message names the key, the value and what is allowed."""
-
-
-def _key(text: str, default: Any, schema: dict[str, Any]) -> Any:
-    """A cell config key: its meaning, default and JSON schema (which `from_dict` and the workflow check)."""
-    return field(default=default, metadata={"doc": text, "schema": schema})
-
-
-def _optional(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [{"type": "null"}, schema]}
 
 
 POSITIVE = {"type": "integer", "minimum": 1}
@@ -151,8 +143,7 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[Cel
 
 def schema() -> dict[str, Any]:
     """The JSON schema of a cell config, from the keys of CellConfig (the workflow's `training` blocks too)."""
-    return {"type": "object", "additionalProperties": False,
-            "properties": {name: f.metadata["schema"] for name, f in FIELDS.items()}}
+    return {"type": "object", "additionalProperties": False, "properties": properties(CellConfig)}
 
 
 def _takes_number(key_schema: dict[str, Any]) -> bool:

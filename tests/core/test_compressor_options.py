@@ -1,0 +1,120 @@
+"""Each compressor's options are declared once (vcon.compressors.options): the compressor classes are
+built on them, and the workflow schema is generated from them, without torch."""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from vcon import schema_errors
+from vcon.compressors import COMPRESSORS, SpecError, from_spec, list_compressors, options
+from vcon.grid import workflow_schema
+from vcon.grid.checks import low_rank_default
+from vcon.grid.validate import SCHEMA
+
+
+def _field_facts(cls: type) -> list[tuple]:
+    return [(f.name, f.default, dict(f.metadata)) for f in dataclasses.fields(cls)]
+
+
+def test_the_registered_compressors_are_the_declared_options():
+    assert list_compressors() == sorted(options.OPTIONS)
+
+
+@pytest.mark.parametrize("name", sorted(options.OPTIONS))
+def test_a_compressor_has_exactly_the_fields_of_its_options(name):
+    cls, declared = COMPRESSORS.get(name), options.OPTIONS[name]
+    assert issubclass(cls, declared) and cls.name == declared.name == name
+    assert _field_facts(cls) == _field_facts(declared)
+    assert all(f.metadata["doc"] and f.metadata["schema"] for f in dataclasses.fields(declared))
+
+
+@pytest.mark.parametrize("name", sorted(options.OPTIONS))
+def test_the_defaults_are_a_valid_spec_for_the_schema_and_the_compressor(name):
+    spec = COMPRESSORS.get(name)().to_spec()
+    assert _problems(spec) == []
+    assert from_spec(spec).to_spec() == spec
+
+
+def test_the_schema_file_keeps_no_copy_of_the_options():
+    assert set(yaml.safe_load(SCHEMA.read_text())["$defs"]["compressor"]) == {"description"}
+    assert workflow_schema()["$defs"]["compressor"]["properties"]["name"]["enum"] == list_compressors()
+
+
+def test_building_the_workflow_schema_imports_no_torch():
+    code = ("import sys, vcon.grid, vcon.compressors.options; from vcon.grid.checks import low_rank_default; "
+            "vcon.grid.workflow_schema(); vcon.compressors.options.schema(); low_rank_default(); "
+            "print(sorted(m for m in ('torch', 'vcon.compressors.base', 'vcon.compressors.lowrank') if m in sys.modules))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_the_grid_default_rank_is_the_compressor_default():
+    assert low_rank_default() == COMPRESSORS.get("lowrank")().rank == 16
+
+
+def _problems(spec) -> list[str]:
+    config = {"models": {"vit-digits": {"datasets": ["digits"]}}, "compressors": {"c": spec},
+              "methods": ["posthoc"], "seeds": [0]}
+    return schema_errors.problems(config, workflow_schema())
+
+
+BAD = "compressors.c.{} = {} is not allowed; allowed: {}"
+BAD_SPECS = [
+    ({"name": "prune", "sparsity": 1.0}, BAD.format("sparsity", "1.0", "a number < 1")),
+    ({"name": "prune", "sparsity": "high"}, BAD.format("sparsity", "'high'", "a number or null")),
+    ({"name": "prune", "granularity": "block"}, BAD.format("granularity", "'block'", "layer, row or N:M such as 2:4")),
+    ({"name": "prune", "granularity": 4}, BAD.format("granularity", "4", "a string")),
+    ({"name": "prune", "update_every": -1}, BAD.format("update_every", "-1", "an integer >= 0")),
+    ({"name": "prune", "gradient": "mask"},
+     BAD.format("gradient", "'mask'", "one of straight_through, masked (did you mean 'masked'?)")),
+    ({"name": "prune", "ramp_every": 0}, BAD.format("ramp_every", "0", "an integer >= 1")),
+    ({"name": "prune", "ties": "keeps"}, BAD.format("ties", "'keeps'", "one of exact, keep (did you mean 'keep'?)")),
+    ({"name": "prune", "sparsty": 0.5}, "compressors.c.sparsty: unknown key 'sparsty' (did you mean 'sparsity'?); "
+                                        "allowed keys: name, sparsity, granularity, update_every, gradient, ramp_every, ties"),
+    ({"name": "binary", "shares": [0.5, 0]}, BAD.format("shares.1", "0", "a number > 0")),
+    ({"name": "binary", "shares": [0.5, 1.5]}, BAD.format("shares.1", "1.5", "a number <= 1")),
+    ({"name": "binary", "shares": []}, BAD.format("shares", "[]", "at least 1 entries")),
+    ({"name": "binary", "quantized_share": "fixed"}, BAD.format("quantized_share", "'fixed'", "one of frozen, trained")),
+    ({"name": "binary", "scale": "column"}, BAD.format("scale", "'column'", "one of layer, row")),
+    ({"name": "binary", "sign_zero": "minus"}, BAD.format("sign_zero", "'minus'", "one of plus, zero")),
+    ({"name": "binary", "bits": 2},
+     "compressors.c.bits: unknown key 'bits'; allowed keys: name, shares, quantized_share, scale, sign_zero"),
+    ({"name": "quant", "bits": 9}, BAD.format("bits", "9", "an integer <= 8")),
+    ({"name": "quant", "bits": 1}, BAD.format("bits", "1", "an integer >= 2")),
+    ({"name": "quant", "bits": 2.5}, BAD.format("bits", "2.5", "an integer")),
+    ({"name": "quant", "shares": 0.5}, BAD.format("shares", "0.5", "a list")),
+    ({"name": "quant", "quantized_share": "train"},
+     BAD.format("quantized_share", "'train'", "one of frozen, trained (did you mean 'trained'?)")),
+    ({"name": "lowrank", "rank": 0}, BAD.format("rank", "0", "an integer >= 1")),
+    ({"name": "lowrank", "start_rank": 0}, BAD.format("start_rank", "0", "a number >= 1")),
+    ({"name": "lowrank", "rank_stages": 0}, BAD.format("rank_stages", "0", "an integer >= 1")),
+    ({"name": "lowrank", "bias": "own"}, BAD.format("bias", "'own'", "one of shared, separate")),
+    ({"name": "lowrank", "ranks": 4}, "compressors.c.ranks: unknown key 'ranks' (did you mean 'rank'?); "
+                                      "allowed keys: name, rank, start_rank, rank_stages, bias"),
+    ({"name": "ternary"}, BAD.format("name", "'ternary'", "one of binary, lowrank, prune, quant (did you mean 'binary'?)")),
+    ({"rank": 4}, "compressors.c: missing key 'name'"),
+    ("prune", "compressors.c = 'prune' is not allowed; allowed: a mapping"),
+]
+
+
+@pytest.mark.parametrize("spec,line", BAD_SPECS, ids=[str(spec) for spec, _ in BAD_SPECS])
+def test_the_generated_schema_refuses_each_bad_option_with_its_message(spec, line):
+    assert _problems(spec) == [line]
+
+
+def test_every_option_has_a_bad_value_case():
+    covered = {(spec["name"], key) for spec, _ in BAD_SPECS if isinstance(spec, dict) and "name" in spec
+               for key in spec if key != "name"}
+    declared = {(name, f.name) for name, cls in options.OPTIONS.items() for f in dataclasses.fields(cls)}
+    assert declared <= covered
+
+
+@pytest.mark.parametrize("spec", [spec for spec, _ in BAD_SPECS if isinstance(spec, dict) and spec.get("name") in
+                                  options.OPTIONS], ids=str)
+def test_what_the_schema_refuses_the_compressor_refuses_too(spec):
+    """`vcon train` checks a spec again in full: the compressor is at least as strict as the schema."""
+    with pytest.raises((SpecError, TypeError)):
+        from_spec(spec)

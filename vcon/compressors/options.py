@@ -1,0 +1,99 @@
+"""The options of each compressor, declared once: name, keys, defaults, meaning and JSON schema.
+
+Each compressor class takes its fields from its options (`class Prune(PruneOptions, WeightCompressor)`),
+and the workflow schema's `$defs.compressor` is built from them (`schema()`), so neither copies them.
+Imports no torch: the grid reads this module to check a workflow config before any job.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from vcon.keys import key, properties
+from vcon.schedules import INQ_SHARES
+
+# prune
+GRADIENTS = ("straight_through", "masked")
+TIES = ("exact", "keep")
+GRANULARITY = r"^(layer|row|[0-9]+:[0-9]+)$"
+# binary and quant
+SHARE_MODES = ("frozen", "trained")
+# binary
+SCALES = ("layer", "row")
+SIGN_ZEROS = ("plus", "zero")
+# lowrank
+BIASES = ("shared", "separate")
+
+
+@dataclass(frozen=True)
+class PruneOptions:
+    name: ClassVar[str] = "prune"
+    sparsity: float | None = key("share of the weights zeroed; null: 0.9, or 1 - N/M for an N:M granularity", None,
+                                 {"type": ["number", "null"], "minimum": 0, "exclusiveMaximum": 1})
+    granularity: str = key("layer (over the whole matrix) | row (per output row) | N:M (the N largest of every M "
+                           "consecutive weights of a row)", "layer",
+                           {"type": "string", "pattern": GRANULARITY, "description": "layer, row or N:M such as 2:4"})
+    update_every: int = key("recompute the mask every this many steps; 0 freezes it", 1,
+                            {"type": "integer", "minimum": 0})
+    gradient: str = key("straight_through (pruned weights keep their gradient) | masked (the gradient of W * mask)",
+                        "straight_through", {"enum": list(GRADIENTS)})
+    ramp_every: int = key("update interval (steps) of the iterative baseline's cubic sparsity ramp", 1,
+                          {"type": "integer", "minimum": 1})
+    ties: str = key("exact (the stated count, lower index first) | keep (keep every weight at the threshold)",
+                    "exact", {"enum": list(TIES)})
+
+
+@dataclass(frozen=True)
+class QuantizedOptions:
+    """The options every weight quantizer shares (the INQ stages of its iterative baseline)."""
+
+    shares: Sequence[float] = key("shares of each layer quantized at the INQ stages of the iterative baseline, "
+                                  "increasing, in (0, 1]", INQ_SHARES,
+                                  {"type": "array", "minItems": 1,
+                                   "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}})
+    quantized_share: str = key("frozen (INQ: each share keeps its quantized values) | trained (re-quantized every "
+                               "step)", "frozen", {"enum": list(SHARE_MODES)})
+
+
+@dataclass(frozen=True)
+class BinaryOptions(QuantizedOptions):
+    name: ClassVar[str] = "binary"
+    scale: str = key("one mean |w| per layer or per output row", "layer", {"enum": list(SCALES)})
+    sign_zero: str = key("plus (sign(0) = +1) | zero (torch.sign: a weight of 0 stays 0)", "plus",
+                         {"enum": list(SIGN_ZEROS)})
+
+
+@dataclass(frozen=True)
+class QuantOptions(QuantizedOptions):
+    name: ClassVar[str] = "quant"
+    bits: int = key("bits of the symmetric uniform grid", 4, {"type": "integer", "minimum": 2, "maximum": 8})
+
+
+@dataclass(frozen=True)
+class LowRankOptions:
+    name: ClassVar[str] = "lowrank"
+    rank: int = key("rank of the truncated SVD", 16, {"type": "integer", "minimum": 1})
+    start_rank: int | None = key("first rank of the iterative baseline; null: 4 * rank, capped by the layer", None,
+                                 {"type": ["integer", "null"], "minimum": 1})
+    rank_stages: int = key("geometric re-truncation steps of the iterative baseline", 4,
+                           {"type": "integer", "minimum": 1})
+    bias: str = key("shared (one bias for both branches) | separate (the factor pair has its own)", "shared",
+                    {"enum": list(BIASES)})
+
+
+OPTIONS: dict[str, type] = {options.name: options
+                            for options in (PruneOptions, BinaryOptions, QuantOptions, LowRankOptions)}
+
+
+def schema() -> dict[str, Any]:
+    """The JSON schema of a compressor spec ({name: prune, sparsity: 0.9}): a known name, and only
+    that compressor's keys, each of its type and range. The workflow's `$defs.compressor`."""
+    return {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"enum": sorted(OPTIONS)}},
+        "allOf": [{"if": {"required": ["name"], "properties": {"name": {"const": name}}},
+                   "then": {"additionalProperties": False, "properties": {"name": {}, **properties(options)}}}
+                  for name, options in OPTIONS.items()],
+    }
