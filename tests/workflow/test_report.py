@@ -63,7 +63,11 @@ def test_runs_table_one_row_per_expected_run(results):
     assert runs.loc[runs["run"] == "m/d/dense/seed1", "value"].item() == pytest.approx(0.92)
     assert runs.loc[runs["run"] == "m/d/dense/seed1", "seed"].item() == "1"
     assert runs.loc[runs["run"] == "m/d/p90/vcon/q10-cosine/seed0", "schedule"].item() == "cosine"
-    assert "compression.total.sparsity" in runs and "timing.wall_s" in runs
+    assert "compression.total.sparsity" in runs
+    machine = pd.read_csv(results / "tables" / "machine.csv")
+    assert not [c for c in runs.columns if c.startswith(("timing.", "environment."))]
+    assert list(machine["run"]) == list(runs["run"])
+    assert list(machine.columns) == ["run", "timing.wall_s", "environment.device"]
 
 
 def test_accuracy_statistics_exact(results):

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
                                   args.interval, args.bootstrap)
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     print(f"{len(runs)} runs ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none found'}); "
-          f"wrote {args.out}/runs.csv, history.csv and {len(written)} table files")
+          f"wrote {args.out}/runs.csv, machine.csv, history.csv and {len(written)} table files")
     missing = runs[runs["status"] != "ok"]
     for row in missing.head(20).itertuples(index=False):
         print(f"  {row.status}: {row.run} ({row.problem})")

@@ -175,7 +175,14 @@ def read_history(path: str | Path) -> pd.DataFrame:
     return _identity_as_text(pd.read_csv(path, dtype={key: str for key in IDENTITY}), IDENTITY)
 
 
+MACHINE_PREFIXES = ("timing.", "environment.")
+
+
 def write(runs: pd.DataFrame, history: pd.DataFrame, out_dir: str | Path) -> None:
+    """runs.csv holds what a run computed; machine.csv (run, timing.*, environment.*) what differs on
+    every rerun, so that a diff of runs.csv shows only what a change moved."""
     out = Path(out_dir)
-    write_text(out / "runs.csv", runs.to_csv(index=False))
+    machine = [c for c in runs.columns if c.startswith(MACHINE_PREFIXES)]
+    write_text(out / "runs.csv", runs.drop(columns=machine).to_csv(index=False))
+    write_text(out / "machine.csv", runs[["run", *machine]].to_csv(index=False))
     write_text(out / "history.csv", history.to_csv(index=False))

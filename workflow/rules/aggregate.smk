@@ -1,5 +1,5 @@
 rule aggregate:
-    """Every metrics.json into runs.csv and history.csv, then the paper-style tables. The run
+    """Every metrics.json into runs.csv, machine.csv (timing and environment) and history.csv, then the paper-style tables. The run
     writes the grid's manifest first: runs it expects without a result are reported missing.
     `vcon aggregate` reads the runs under its default --runs, results/runs (RUNS). Runs on the
     machine running Snakemake, also with a cluster executor: seconds of pandas, no queue wait."""
@@ -10,6 +10,7 @@ rule aggregate:
     output:
         cells=f"{TABLE_DIR}/cells.csv",
         runs=report(f"{TABLE_DIR}/runs.csv", caption="../report/runs.rst", category="Tables"),
+        machine=f"{TABLE_DIR}/machine.csv",
         history=f"{TABLE_DIR}/history.csv",
         tables=[
             report(path, caption="../report/tables.rst", category="Tables") if path.endswith(".md") else path
