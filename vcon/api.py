@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import torch
 from torch import nn
 
 from vcon.blend import Vanishing, VanishingLinear, VanishingLowRank, modules_in_order, prepare_layers
@@ -73,17 +74,31 @@ def set_beta(model: nn.Module, beta: float) -> None:
         layer.beta = float(beta)
 
 
-def set_step(model: nn.Module, step: int, iterative_total: int | None = None) -> None:
+def set_step(model: nn.Module, step: int, iterative_total: int | None = None) -> list[nn.Parameter]:
     """Tell every blended layer the global optimizer step (for masks refreshed every k steps).
 
     With `iterative_total` = T, also set each layer's compression level from the iterative
-    baseline's schedule at this step (cubic sparsity, INQ share, stepwise rank).
+    baseline's schedule at this step (cubic sparsity, INQ share, stepwise rank). Returns the
+    parameters whose optimizer state no longer fits them: the factors that a rank step just
+    re-truncated into a new basis, where their compressor says `optimizer_state: reset`. Drop their
+    state (`reset_optimizer_state`) before the next optimizer step.
     """
+    stale: list[nn.Parameter] = []
     for layer in _require_layers(model):
         layer.step = int(step)
         if iterative_total is not None and isinstance(layer, (VanishingLinear, VanishingLowRank)):
             shape = (layer.out_features, layer.in_features)
-            layer.set_level(layer.compressor.iterative_level(step, iterative_total, shape))
+            rewritten = layer.set_level(layer.compressor.iterative_level(step, iterative_total, shape))
+            if rewritten and layer.compressor.optimizer_state == "reset":
+                stale += [layer.factor_a, layer.factor_b]
+    return stale
+
+
+def reset_optimizer_state(optimizer: torch.optim.Optimizer, parameters: list[nn.Parameter]) -> None:
+    """Forget the optimizer's state of `parameters` (e.g. Adam's moments and step count): the next
+    step treats them as new."""
+    for parameter in parameters:
+        optimizer.state.pop(parameter, None)
 
 
 def release_original(model: nn.Module) -> list[nn.Parameter]:

@@ -54,8 +54,10 @@ class Vanishing(nn.Module):
             return None
         return prepared[1]
 
-    def set_level(self, level: float) -> None:
+    def set_level(self, level: float) -> bool:
+        """Set the compression level; returns whether the layer's parameters were rewritten in a new basis."""
         self.level = float(level)
+        return False
 
     def _check_beta(self) -> None:
         if self.released and self.beta > 0.0:
@@ -106,10 +108,11 @@ class VanishingLinear(Vanishing):
             self.cached_key = key.to(self.cached_key.device)
         return self.cached_state
 
-    def set_level(self, level: float) -> None:
+    def set_level(self, level: float) -> bool:
         if self.iterative_state is not None:
             self.iterative_state.advance(self.weight.detach(), level)
         self.level = float(level)
+        return False
 
     def compressed_weight(self) -> Tensor:
         """C(W) with the compressor's training gradient."""
@@ -246,8 +249,9 @@ class VanishingLowRank(Vanishing):
         self.level = float(rank)
         self._init_blend()
 
-    def set_level(self, level: float) -> None:
-        """Set the active rank; lowering it re-truncates the current product B A by SVD."""
+    def set_level(self, level: float) -> bool:
+        """Set the active rank; lowering it re-truncates the current product B A by SVD. Returns
+        whether it did (the factors are then in a new basis)."""
         rank = int(level)
         current = int(self.active_rank)
         if rank > self.factor_a.shape[0]:
@@ -262,6 +266,7 @@ class VanishingLowRank(Vanishing):
                 self.factor_a[:rank] = factor_a
         self.active_rank.fill_(rank)
         self.level = float(rank)
+        return rank < current
 
     @property
     def compressed_bias(self) -> Tensor | None:

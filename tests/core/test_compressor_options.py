@@ -71,9 +71,13 @@ BAD_SPECS = [
     ({"name": "prune", "gradient": "mask"},
      BAD.format("gradient", "'mask'", "one of straight_through, masked (did you mean 'masked'?)")),
     ({"name": "prune", "ramp_every": 0}, BAD.format("ramp_every", "0", "an integer >= 1")),
+    ({"name": "prune", "ramp_start": -1}, BAD.format("ramp_start", "-1", "an integer >= 0")),
+    ({"name": "prune", "ramp_updates": 0}, BAD.format("ramp_updates", "0", "a number >= 1")),
+    ({"name": "prune", "ramp_initial": 1}, BAD.format("ramp_initial", "1", "a number < 1")),
     ({"name": "prune", "ties": "keeps"}, BAD.format("ties", "'keeps'", "one of exact, keep (did you mean 'keep'?)")),
     ({"name": "prune", "sparsty": 0.5}, "compressors.c.sparsty: unknown key 'sparsty' (did you mean 'sparsity'?); "
-                                        "allowed keys: name, sparsity, granularity, update_every, gradient, ramp_every, ties"),
+                                        "allowed keys: name, sparsity, granularity, update_every, gradient, ramp_every, "
+                                        "ramp_start, ramp_updates, ramp_initial, ties"),
     ({"name": "binary", "shares": [0.5, 0]}, BAD.format("shares.1", "0", "a number > 0")),
     ({"name": "binary", "shares": [0.5, 1.5]}, BAD.format("shares.1", "1.5", "a number <= 1")),
     ({"name": "binary", "shares": []}, BAD.format("shares", "[]", "at least 1 entries")),
@@ -92,8 +96,10 @@ BAD_SPECS = [
     ({"name": "lowrank", "start_rank": 0}, BAD.format("start_rank", "0", "a number >= 1")),
     ({"name": "lowrank", "rank_stages": 0}, BAD.format("rank_stages", "0", "an integer >= 1")),
     ({"name": "lowrank", "bias": "own"}, BAD.format("bias", "'own'", "one of shared, separate")),
+    ({"name": "lowrank", "optimizer_state": "keep"},
+     BAD.format("optimizer_state", "'keep'", "one of reset, kept (did you mean 'kept'?)")),
     ({"name": "lowrank", "ranks": 4}, "compressors.c.ranks: unknown key 'ranks' (did you mean 'rank'?); "
-                                      "allowed keys: name, rank, start_rank, rank_stages, bias"),
+                                      "allowed keys: name, rank, start_rank, rank_stages, bias, optimizer_state"),
     ({"name": "ternary"}, BAD.format("name", "'ternary'", "one of binary, lowrank, prune, quant (did you mean 'binary'?)")),
     ({"rank": 4}, "compressors.c: missing key 'name'"),
     ("prune", "compressors.c = 'prune' is not allowed; allowed: a mapping"),

@@ -23,6 +23,8 @@ CELLS = {
     "vcon-lowrank-separate": {"compressor": {"name": "lowrank", "rank": 4, "bias": "separate"}, "method": "vcon",
                               "q": 5},
     "iterative-binary-inq": {"compressor": {"name": "binary"}, "method": "iterative", "iterative_t": 12},
+    "iterative-prune-zhu-gupta": {"compressor": {"name": "prune", "sparsity": 0.9, "gradient": "masked",
+                                                 "ramp_every": 4}, "method": "iterative", "iterative_t": 12},
     "vcon-prune-every-3": {"compressor": {"name": "prune", "sparsity": 0.5, "update_every": 3}, "method": "vcon",
                            "q": 7},
     # dropout: the random states must come back too
@@ -31,10 +33,12 @@ CELLS = {
 }
 # (cell, steps after which it stops): mid-epoch, after an epoch's last step but before its evaluation,
 # after the original branch was released (shared and separate low-rank bias), in the middle of the
-# iterative ramp (low rank; INQ with frozen shares), between mask refreshes,
+# iterative ramp (low rank; INQ with frozen shares; Zhu & Gupta's mask between two updates), between
+# mask refreshes,
 # with dropout.
 STOPS = [("dense", [4]), ("vcon-prune", [10, 13]), ("vcon-lowrank-copy", [7]), ("iterative-lowrank", [5]),
          ("vcon-lowrank-separate", [7]), ("iterative-binary-inq", [5, 9]),
+         ("iterative-prune-zhu-gupta", [6]),
          ("vcon-prune-every-3", [2, 8]), ("bert-binary", [9])]
 DOCUMENTED = {"config.yaml", "history.csv", "metrics.json", "model.pt", "dense.pt"}
 

@@ -145,6 +145,9 @@ class Compressor:
         """The level of the gradual baseline at `step` of `total`."""
         raise NotImplementedError
 
+    def check_iterative(self, total: int) -> None:
+        """Raise SpecError when the gradual baseline's schedule does not fit in T = `total` steps."""
+
 
 @dataclass(frozen=True)
 class WeightCompressor(Compressor):

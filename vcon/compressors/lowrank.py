@@ -8,7 +8,7 @@ from torch import Tensor
 
 from vcon import schedules
 from vcon.compressors.base import FactorCompressor, SpecError
-from vcon.compressors.options import BIASES, LowRankOptions
+from vcon.compressors.options import BIASES, RANK_STEP_STATES, LowRankOptions
 from vcon.compressors.registry import register_compressor
 
 
@@ -21,7 +21,10 @@ class LowRank(LowRankOptions, FactorCompressor):
     the gradient of both) or "separate" (the factor pair has its own copy of the bias, blended
     with the dense one by beta; only the factor bias is exported).
     The iterative baseline starts at `start_rank` (default: 4 * rank, capped by the layer) and
-    re-truncates by SVD in `rank_stages` geometric steps, reaching `rank` at T.
+    re-truncates by SVD in `rank_stages` geometric steps, reaching `rank` at T. optimizer_state: at
+    each such step the factors are rewritten in a new basis, so their optimizer state is dropped
+    ("reset": Adam starts afresh on them, as on a new layer; its first moment could be carried into
+    the new basis, its elementwise second moment cannot) or "kept" as it was (design 1).
     """
 
     def __post_init__(self) -> None:
@@ -33,6 +36,9 @@ class LowRank(LowRankOptions, FactorCompressor):
             raise SpecError(f"lowrank: rank_stages must be an integer >= 1, got {self.rank_stages!r}")
         if self.bias not in BIASES:
             raise SpecError(f"lowrank: unknown bias {self.bias!r}; valid: {', '.join(BIASES)}")
+        if self.optimizer_state not in RANK_STEP_STATES:
+            raise SpecError(f"lowrank: unknown optimizer_state {self.optimizer_state!r}; "
+                            f"valid: {', '.join(RANK_STEP_STATES)}")
 
     def check_layer(self, layer_name: str, weight: Tensor) -> None:
         limit = min(weight.shape)

@@ -1,4 +1,6 @@
-"""The options of each compressor, declared once: name, keys, defaults, meaning and JSON schema.
+"""The options of each compressor, declared once: name, keys, defaults, meaning and JSON schema, and
+which keys only shape its iterative baseline (`iterative_keys`: what a workflow's
+`iterative_variants` may set).
 
 Each compressor class takes its fields from its options (`class Prune(PruneOptions, WeightCompressor)`),
 and the workflow schema's `$defs.compressor` is built from them (`schema()`), so neither copies them.
@@ -24,11 +26,14 @@ SCALES = ("layer", "row")
 SIGN_ZEROS = ("plus", "zero")
 # lowrank
 BIASES = ("shared", "separate")
+RANK_STEP_STATES = ("reset", "kept")
 
 
 @dataclass(frozen=True)
 class PruneOptions:
     name: ClassVar[str] = "prune"
+    iterative_keys: ClassVar[tuple[str, ...]] = ("gradient", "update_every", "ramp_every", "ramp_start",
+                                                 "ramp_updates", "ramp_initial")
     sparsity: float | None = key("share of the weights zeroed; null: 0.9, or 1 - N/M for an N:M granularity", None,
                                  {"type": ["number", "null"], "minimum": 0, "exclusiveMaximum": 1})
     granularity: str = key("layer (over the whole matrix) | row (per output row) | N:M (the N largest of every M "
@@ -36,10 +41,18 @@ class PruneOptions:
                            {"type": "string", "pattern": GRANULARITY, "description": "layer, row or N:M such as 2:4"})
     update_every: int = key("recompute the mask every this many steps; 0 freezes it", 1,
                             {"type": "integer", "minimum": 0})
-    gradient: str = key("straight_through (pruned weights keep their gradient) | masked (the gradient of W * mask)",
+    gradient: str = key("straight_through (pruned weights keep their gradient) | masked (the gradient of W * mask; "
+                        "in the iterative baseline pruned weights also stay pruned, as in Zhu & Gupta 2017)",
                         "straight_through", {"enum": list(GRADIENTS)})
-    ramp_every: int = key("update interval (steps) of the iterative baseline's cubic sparsity ramp", 1,
-                          {"type": "integer", "minimum": 1})
+    ramp_every: int = key("dt: update interval (steps) of the iterative baseline's cubic sparsity ramp "
+                          "(Zhu & Gupta 2017)", 1, {"type": "integer", "minimum": 1})
+    ramp_start: int = key("t_0: step of the ramp's first update (dense before it)", 0,
+                          {"type": "integer", "minimum": 0})
+    ramp_updates: int | None = key("n: updates of the ramp after t_0, ending at t_0 + n dt <= iterative_t; null: as "
+                                   "many as fit, (iterative_t - t_0) // dt", None,
+                                   {"type": ["integer", "null"], "minimum": 1})
+    ramp_initial: float = key("s_i: sparsity of the ramp at t_0 (at most `sparsity`)", 0.0,
+                              {"type": "number", "minimum": 0, "exclusiveMaximum": 1})
     ties: str = key("exact (the stated count, lower index first) | keep (keep every weight at the threshold)",
                     "exact", {"enum": list(TIES)})
 
@@ -47,6 +60,8 @@ class PruneOptions:
 @dataclass(frozen=True)
 class QuantizedOptions:
     """The options every weight quantizer shares (the INQ stages of its iterative baseline)."""
+
+    iterative_keys: ClassVar[tuple[str, ...]] = ("shares", "quantized_share")
 
     shares: Sequence[float] = key("shares of each layer quantized at the INQ stages of the iterative baseline, "
                                   "increasing, in (0, 1]", INQ_SHARES,
@@ -73,6 +88,7 @@ class QuantOptions(QuantizedOptions):
 @dataclass(frozen=True)
 class LowRankOptions:
     name: ClassVar[str] = "lowrank"
+    iterative_keys: ClassVar[tuple[str, ...]] = ("start_rank", "rank_stages", "optimizer_state")
     rank: int = key("rank of the truncated SVD", 16, {"type": "integer", "minimum": 1})
     start_rank: int | None = key("first rank of the iterative baseline; null: 4 * rank, capped by the layer", None,
                                  {"type": ["integer", "null"], "minimum": 1})
@@ -80,6 +96,9 @@ class LowRankOptions:
                            {"type": "integer", "minimum": 1})
     bias: str = key("shared (one bias for both branches) | separate (the factor pair has its own)", "shared",
                     {"enum": list(BIASES)})
+    optimizer_state: str = key("the factors' optimizer state at a rank step of the iterative baseline: reset "
+                               "(dropped: the re-truncated factors are a new basis) | kept (the old basis's moments "
+                               "carry on, design 1)", "reset", {"enum": list(RANK_STEP_STATES)})
 
 
 OPTIONS: dict[str, type] = {options.name: options
@@ -96,4 +115,19 @@ def schema() -> dict[str, Any]:
         "allOf": [{"if": {"required": ["name"], "properties": {"name": {"const": name}}},
                    "then": {"additionalProperties": False, "properties": {"name": {}, **properties(options)}}}
                   for name, options in OPTIONS.items()],
+    }
+
+
+def iterative_variants_schema(label_pattern: str) -> dict[str, Any]:
+    """The JSON schema of a workflow's `iterative_variants`: compressor name -> variant label -> the
+    iterative keys of that compressor that the variant sets."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            name: {"type": "object", "minProperties": 1, "propertyNames": {"pattern": label_pattern},
+                   "additionalProperties": {
+                       "type": ["object", "null"], "additionalProperties": False,
+                       "properties": {k: v for k, v in properties(options).items() if k in options.iterative_keys}}}
+            for name, options in OPTIONS.items()},
     }

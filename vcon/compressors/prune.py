@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from vcon import schedules
 from vcon.compressors import packing
@@ -66,6 +66,13 @@ class Prune(PruneOptions, WeightCompressor):
             raise SpecError(f"prune: ramp_every must be an integer >= 1, got {self.ramp_every!r}")
         if self.ties not in TIES:
             raise SpecError(f"prune: unknown ties {self.ties!r}; valid: {', '.join(TIES)}")
+        if not isinstance(self.ramp_start, int) or self.ramp_start < 0:
+            raise SpecError(f"prune: ramp_start must be an integer >= 0 (a step), got {self.ramp_start!r}")
+        if self.ramp_updates is not None and (not isinstance(self.ramp_updates, int) or self.ramp_updates < 1):
+            raise SpecError(f"prune: ramp_updates must be an integer >= 1 or null, got {self.ramp_updates!r}")
+        if not isinstance(self.ramp_initial, (int, float)) or not 0.0 <= self.ramp_initial <= self.sparsity:
+            raise SpecError(f"prune: ramp_initial must be a number in [0, sparsity = {self.sparsity}], "
+                            f"got {self.ramp_initial!r}")
 
     @property
     def refresh_every(self) -> int:  # type: ignore[override]
@@ -85,7 +92,19 @@ class Prune(PruneOptions, WeightCompressor):
         return float(self.sparsity)
 
     def iterative_level(self, step: int, total: int, layer_shape: tuple[int, int]) -> float:
-        return schedules.gradual_sparsity(step, total, self.final_level, every=self.ramp_every)
+        return schedules.gradual_sparsity(step, total, self.final_level, every=self.ramp_every, start=self.ramp_start,
+                                          initial=float(self.ramp_initial), updates=self.ramp_updates)
+
+    def check_iterative(self, total: int) -> None:
+        try:
+            schedules.ramp_end(total, self.ramp_every, self.ramp_start, self.ramp_updates)
+        except ValueError as error:
+            raise SpecError(f"prune: {error}") from None
+
+    def iterative_state(self, weight: Tensor) -> nn.Module | None:
+        """Zhu & Gupta's mask (`gradient: masked`); with the straight-through gradient the mask is
+        recomputed from the latent weights like post-shot's, at the ramp's level."""
+        return GradualMask(self, weight) if self.gradient == "masked" else None
 
     def check_layer(self, layer_name: str, weight: Tensor) -> None:
         if self.n_m and weight.shape[1] % self.n_m[1]:
@@ -154,3 +173,31 @@ class Prune(PruneOptions, WeightCompressor):
     def encode(self, compressed: Tensor) -> tuple[str, dict[str, Tensor]]:
         """The smaller of a bitmask plus the nonzero values and CSR (values, int32 columns and row pointers)."""
         return packing.encode_sparse(compressed)
+
+
+class GradualMask(nn.Module):
+    """The mask of one layer in Zhu & Gupta's gradual pruning (`gradient: masked`, iterative baseline).
+
+    It changes only when the ramp's level does (every dt steps from t_0): the new mask keeps the
+    largest |w| among the weights still kept, so a pruned weight stays pruned. The layer computes
+    with W * mask, whose gradient is exactly 0 on pruned entries.
+    """
+
+    def __init__(self, compressor: Prune, weight: Tensor) -> None:
+        super().__init__()
+        self.compressor = compressor
+        self.register_buffer("mask", torch.ones_like(weight, dtype=torch.bool))
+        self.register_buffer("level", torch.zeros((), dtype=torch.float64))
+
+    @torch.no_grad()
+    def advance(self, weight: Tensor, level: float) -> None:
+        held = float(self.level)
+        if level == held:
+            return
+        if level < held:
+            raise ValueError(f"the sparsity ramp only grows: the mask is at {held}, level {level} asks for less")
+        self.mask.copy_(self.compressor.state(torch.where(self.mask, weight, 0.0), level))
+        self.level.fill_(level)
+
+    def apply(self, weight: Tensor) -> Tensor:
+        return torch.where(self.mask, weight, 0.0)

@@ -14,7 +14,7 @@ import yaml
 from torch.utils.data import DataLoader
 
 from vcon.api import compress
-from vcon.compressors import SpecError
+from vcon.compressors import SpecError, from_spec
 from vcon.data import DatasetBundle, DatasetOptions, build_dataset
 from vcon.models import Classifier, build_model
 from vcon.models.tokenizer import load_tokenizer
@@ -156,9 +156,11 @@ def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:
                 f"steps ({config.epochs}ep), or train longer"
             )
     if not config.is_dense:
+        iterative = config.method == "iterative"
         try:
-            compress(model, config.compressor, layers=config.layers, original=config.original,
-                          iterative=config.method == "iterative")
+            if iterative:
+                from_spec(config.compressor).check_iterative(iterative_t)
+            compress(model, config.compressor, layers=config.layers, original=config.original, iterative=iterative)
         except SpecError as error:
             raise ConfigError(f"compressor: {error}") from None
     model.to(device)
