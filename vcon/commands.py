@@ -9,6 +9,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("vcon.train.cli", "train one cell (model x dataset x compressor x method x seed x Q)"),
     "aggregate": ("vcon.report.cli_aggregate", "collect run metrics into the paper's tables"),
     "plot": ("vcon.report.cli_plot", "draw the paper's figures from the aggregated tables"),
+    "compare": ("vcon.report.cli_compare", "do two result folders agree? gains, classes and the replication rule"),
     "bench": ("vcon.bench.cli", "time and size dense, post-shot, VCON and iterative fine-tuning side by side"),
     "fetch": ("vcon.fetch.cli", "download a data set or hub checkpoint the grid needs, or say where to place it"),
 }

@@ -63,34 +63,37 @@ def beta(shape: str, step: int, q: int) -> float:
     return schedule(step, q)
 
 
-def gradual_sparsity(step: int, total: int, final: float, every: int = 1, start: int = 0, initial: float = 0.0,
-                     updates: int | None = None) -> float:
+def gradual_sparsity(step: int, total: int, final: float, every: int | None = 1, start: int = 0,
+                     initial: float = 0.0, updates: int | None = None) -> float:
     """Zhu & Gupta's (2017, eq. 1) gradual pruning: s_t = s_f + (s_i - s_f) (1 - (t - t_0) / (n dt))^3,
     updated at t = t_0, t_0 + dt, ..., t_0 + n dt and held in between; 0 before t_0, s_f after the last
-    update. `start` is t_0, `every` dt, `initial` s_i, `updates` n (None: as many as fit before `total`,
-    n = (total - t_0) // dt). The ramp must end by `total` (the T of the iterative baseline)."""
-    end = ramp_end(total, every, start, updates)
+    update. `start` is t_0, `every` dt, `initial` s_i, `updates` n; see `ramp` for the defaults."""
     if step < 0:
         raise ValueError(f"step must be >= 0, got {step}")
+    every, n = ramp(total, every, start, updates)
     if step < start:
         return 0.0
-    n = (end - start) // every
     done = min((step - start) // every, n)
     return final + (initial - final) * (1.0 - done / n) ** 3
 
 
-def ramp_end(total: int, every: int = 1, start: int = 0, updates: int | None = None) -> int:
-    """The step t_0 + n dt of the ramp's last update; a ValueError when the ramp does not fit in T = `total`."""
-    if every < 1:
-        raise ValueError(f"the update interval must be >= 1 step, got {every}")
+def ramp(total: int, every: int | None = 1, start: int = 0, updates: int | None = None) -> tuple[int, int]:
+    """(dt, n) of a sparsity ramp that must end by T = `total` (t_0 + n dt <= T): dt = `every`, else
+    (T - t_0) // n when only n is given, else 1; n = `updates`, else as many as fit, (T - t_0) // dt.
+    A ValueError when the ramp does not fit."""
     if start < 0:
         raise ValueError(f"the ramp's first step must be >= 0, got {start}")
+    if every is None:
+        every = (total - start) // updates if updates else 1
+    if every < 1:
+        raise ValueError(f"the ramp (t_0 = {start}, n = {updates}) needs an update interval dt >= 1 step before "
+                         f"T = {total}; allowed: fewer ramp_updates, an earlier ramp_start, or a longer iterative_t")
     n = (total - start) // every if updates is None else updates
     if n < 1 or start + n * every > total:
-        raise ValueError(f"the sparsity ramp (t_0 = {start}, dt = {every}, n = {updates if updates is not None else n}) "
-                         f"must have n >= 1 updates ending by T = {total} steps (t_0 + n dt <= T); allowed: a smaller "
-                         f"ramp_start, ramp_every or ramp_updates, or a longer iterative_t")
-    return start + n * every
+        raise ValueError(f"the sparsity ramp (t_0 = {start}, dt = {every}, n = {n}) must have n >= 1 updates ending "
+                         f"by T = {total} steps (t_0 + n dt <= T); allowed: a smaller ramp_start, ramp_every or "
+                         f"ramp_updates, or a longer iterative_t")
+    return every, n
 
 
 INQ_SHARES = (0.5, 0.75, 0.875)

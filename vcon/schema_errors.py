@@ -38,7 +38,8 @@ def _allowed(error: Any) -> str:
     if isinstance(schema, Mapping) and schema.get("description") and keyword in ("oneOf", "anyOf", "pattern"):
         return schema["description"]
     if keyword in _BOUNDS:
-        kind = "an integer" if schema.get("type") == "integer" else "a number"
+        types = schema.get("type")
+        kind = "an integer" if "integer" in (types if isinstance(types, list) else [types]) else "a number"
         return f"{kind} {_BOUNDS[keyword]} {limit}"
     if keyword == "type":
         return _types(limit)

@@ -72,7 +72,7 @@ BAD_SPECS = [
      BAD.format("gradient", "'mask'", "one of straight_through, masked (did you mean 'masked'?)")),
     ({"name": "prune", "ramp_every": 0}, BAD.format("ramp_every", "0", "an integer >= 1")),
     ({"name": "prune", "ramp_start": -1}, BAD.format("ramp_start", "-1", "an integer >= 0")),
-    ({"name": "prune", "ramp_updates": 0}, BAD.format("ramp_updates", "0", "a number >= 1")),
+    ({"name": "prune", "ramp_updates": 0}, BAD.format("ramp_updates", "0", "an integer >= 1")),
     ({"name": "prune", "ramp_initial": 1}, BAD.format("ramp_initial", "1", "a number < 1")),
     ({"name": "prune", "ties": "keeps"}, BAD.format("ties", "'keeps'", "one of exact, keep (did you mean 'keep'?)")),
     ({"name": "prune", "sparsty": 0.5}, "compressors.c.sparsty: unknown key 'sparsty' (did you mean 'sparsity'?); "
@@ -93,7 +93,7 @@ BAD_SPECS = [
     ({"name": "quant", "quantized_share": "train"},
      BAD.format("quantized_share", "'train'", "one of frozen, trained (did you mean 'trained'?)")),
     ({"name": "lowrank", "rank": 0}, BAD.format("rank", "0", "an integer >= 1")),
-    ({"name": "lowrank", "start_rank": 0}, BAD.format("start_rank", "0", "a number >= 1")),
+    ({"name": "lowrank", "start_rank": 0}, BAD.format("start_rank", "0", "an integer >= 1")),
     ({"name": "lowrank", "rank_stages": 0}, BAD.format("rank_stages", "0", "an integer >= 1")),
     ({"name": "lowrank", "bias": "own"}, BAD.format("bias", "'own'", "one of shared, separate")),
     ({"name": "lowrank", "optimizer_state": "keep"},

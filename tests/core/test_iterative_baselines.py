@@ -25,7 +25,18 @@ def test_a_ramp_that_ends_after_t_is_refused():
     with pytest.raises(ValueError, match=r"\(t_0 = 10, dt = 5, n = 5\) must have n >= 1 updates ending by T = 30"):
         schedules.gradual_sparsity(0, 30, 0.9, every=5, start=10, updates=5)
     with pytest.raises(ValueError, match=r"n = 0\) must have n >= 1 updates ending by T = 12"):
-        schedules.ramp_end(12, every=13)
+        schedules.ramp(12, every=13)
+    with pytest.raises(ValueError, match=r"needs an update interval dt >= 1 step before T = 12"):
+        schedules.ramp(12, every=None, updates=13)
+
+
+def test_n_updates_alone_spread_over_t():
+    # T = 42, n = 6: dt = 7, updates at 7, 14, ..., 42; T = 40, n = 6: dt = 6, the last update at 36
+    assert schedules.ramp(42, every=None, updates=6) == (7, 6)
+    assert schedules.ramp(40, every=None, updates=6) == (6, 6)
+    assert schedules.ramp(40, every=None) == (1, 40)
+    assert schedules.gradual_sparsity(36, 40, 0.5, every=None, updates=6) == 0.5
+    assert schedules.gradual_sparsity(35, 40, 0.5, every=None, updates=6) == pytest.approx(0.5 * (1 - (1 / 6) ** 3))
 
 
 def _layer(spec, seed=0):

@@ -10,8 +10,9 @@ import pytest
 from fake_workflow import job_counts, snakemake
 from workflow_run import warm_worker_log
 
-# pretraining; dense and dense from scratch x 2 seeds; 2 compressors x 2 seeds x (posthoc + iterative + vcon at 2 Q)
-EXPECTED_RUNS = 1 + 2 * 2 + 2 * 2 * 4
+# pretraining; dense and dense from scratch x 2 seeds; 2 seeds x (prune90: posthoc + 2 iterative variants + vcon
+# at 2 Q; binary: posthoc + iterative + vcon at 2 Q)
+EXPECTED_RUNS = 1 + 2 * 2 + 2 * (5 + 4)
 
 
 @pytest.mark.slow
@@ -29,6 +30,10 @@ def test_tiny_config_runs_end_to_end(tiny_local_run):
     assert len(runs) == EXPECTED_RUNS and (runs["status"] == "ok").all()
     accuracy = (workdir / "results" / "tables" / "accuracy.md").read_text()
     assert "n=2" in accuracy and "missing" not in accuracy
+    iterative = pd.read_csv(workdir / "results" / "tables" / "iterative.csv", keep_default_na=False)
+    assert list(iterative["variant"]) == ["zhu-gupta", "straight-through", ""]
+    comparisons = pd.read_csv(workdir / "results" / "tables" / "comparisons.csv", keep_default_na=False)
+    assert len(comparisons) == 4 and set(comparisons["n"]) == {2}
     for name in ("beta_ablation", "transition_curves", "schedules", "gains"):
         for suffix in ("png", "pdf"):
             assert (workdir / "figures" / f"{name}.{suffix}").stat().st_size > 1000

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from vcon.grid import GridError, canonical_length, canonical_seed, expand, load
+from vcon.grid import GridError, canonical_length, canonical_seed, check, expand, load
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -44,19 +45,20 @@ def test_paper_counts():
 
 def test_tiny_counts():
     # 1 pretraining; 1 experiment x 2 seeds: 2 dense, 2 from scratch; x 2 compressors: 4 post-shot,
-    # 4 iterative, 8 VCON (2 Q).
+    # 6 iterative (prune90 in two variants), 8 VCON (2 Q).
     grid = load(CONFIGS / "test-tiny.yaml")
-    assert grid.counts() == {"pretrain": 1, "dense": 2, "dense-scratch": 2, "posthoc": 4, "iterative": 4, "vcon": 8}
+    assert grid.counts() == {"pretrain": 1, "dense": 2, "dense-scratch": 2, "posthoc": 4, "iterative": 6, "vcon": 8}
 
 
 def test_run_ids_and_cell_configs():
     grid = load(CONFIGS / "test-tiny.yaml")
-    assert list(grid.cells)[:7] == [
+    assert list(grid.cells)[:8] == [
         "vit-digits/glyphs/pretrain/seed0",
         "vit-digits/digits/dense/seed0",
         "vit-digits/digits/dense-scratch/seed0",
         "vit-digits/digits/prune90/posthoc/q0/seed0",
-        "vit-digits/digits/prune90/iterative/t2ep/seed0",
+        "vit-digits/digits/prune90/iterative/t2ep-zhu-gupta/seed0",
+        "vit-digits/digits/prune90/iterative/t2ep-straight-through/seed0",
         "vit-digits/digits/prune90/vcon/q3-linear/seed0",
         "vit-digits/digits/prune90/vcon/q2ep-linear/seed0",
     ]
@@ -100,7 +102,7 @@ def test_compression_cells_can_also_start_from_the_dense_fine_tuning():
     config = tiny()
     config["models"]["vit-digits"]["starts"] = ["pretrained", "finetuned"]
     grid = expand(config)
-    assert grid.counts() == {"pretrain": 1, "dense": 2, "dense-scratch": 2, "posthoc": 8, "iterative": 8, "vcon": 16}
+    assert grid.counts() == {"pretrain": 1, "dense": 2, "dense-scratch": 2, "posthoc": 8, "iterative": 12, "vcon": 16}
     first = grid.cells["vit-digits/digits/binary/posthoc/q0/seed1"]
     second = grid.cells["vit-digits/digits/finetuned/binary/posthoc/q0/seed1"]
     assert (first.start, second.start) == ("pretrained", "finetuned")
@@ -234,3 +236,88 @@ def test_config_is_not_mutated():
     before = copy.deepcopy(config)
     expand(config)
     assert config == before
+
+
+VARIANTS = {"prune": {"zhu-gupta": {"gradient": "masked", "ramp_every": 2}, "ste": None}}
+
+
+def with_variants(**report) -> dict:
+    config = tiny()
+    config["iterative_variants"] = copy.deepcopy(VARIANTS)  # in place of the shipped ones
+    config["report"] = {**config.get("report", {}), "headline_iterative": {"default": {"prune": "zhu-gupta"}},
+                        **report}
+    return config
+
+
+def test_iterative_variants_are_cells_of_their_own_with_their_keys_set():
+    grid = check(with_variants(), "x.yaml")
+    iterative = {run: cell for run, cell in grid.cells.items() if cell.method == "iterative" and cell.seed == "0"}
+    assert sorted(iterative) == ["vit-digits/digits/binary/iterative/t2ep/seed0",
+                                 "vit-digits/digits/prune90/iterative/t2ep-ste/seed0",
+                                 "vit-digits/digits/prune90/iterative/t2ep-zhu-gupta/seed0"]
+    zhu_gupta = iterative["vit-digits/digits/prune90/iterative/t2ep-zhu-gupta/seed0"]
+    assert zhu_gupta.config["compressor"] == {"name": "prune", "gradient": "masked", "granularity": "layer",
+                                              "ramp_every": 2, "sparsity": 0.9}
+    assert (zhu_gupta.iterative_t, zhu_gupta.iterative_variant) == ("2ep", "zhu-gupta")
+    assert zhu_gupta.row()["iterative_variant"] == "zhu-gupta" and zhu_gupta.row()["iterative_t"] == "2ep"
+    assert iterative["vit-digits/digits/prune90/iterative/t2ep-ste/seed0"].config["compressor"] == \
+        {"name": "prune", "granularity": "layer", "sparsity": 0.9}
+    others = [c for c in grid.cells.values() if c.compressor == "prune90" and c.method in ("posthoc", "vcon")]
+    assert others and all(c.config["compressor"] == {"name": "prune", "granularity": "layer", "sparsity": 0.9}
+                          for c in others)
+
+
+def test_a_model_replaces_the_variants_of_the_compressor_names_it_lists():
+    config = with_variants()
+    config["models"]["vit-digits"]["iterative_variants"] = {"prune": {"zhu-gupta": {"ramp_every": 5,
+                                                                                     "gradient": "masked"}}}
+    grid = check(config, "x.yaml")
+    runs = sorted(run for run, c in grid.cells.items() if c.method == "iterative" and c.compressor == "prune90")
+    assert runs == ["vit-digits/digits/prune90/iterative/t2ep-zhu-gupta/seed0",
+                    "vit-digits/digits/prune90/iterative/t2ep-zhu-gupta/seed1"]
+    assert grid.cells[runs[0]].config["compressor"]["ramp_every"] == 5
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda c: c["report"].pop("headline_iterative"),
+     "report.headline_iterative names no variant of prune for model vit-digits; allowed: one of zhu-gupta, ste"),
+    (lambda c: c["report"].update(headline_iterative={"vit-digits": {"prune": "inq"}}),
+     "report.headline_iterative names 'inq', not a variant of prune for model vit-digits; allowed: one of "
+     "zhu-gupta, ste"),
+    (lambda c: c["iterative_variants"]["prune"].update(again={"gradient": "straight_through"}),
+     "iterative variants 'ste' and 'again' of compressor 'prune90' give the same spec"),
+    (lambda c: c["iterative_variants"]["prune"].update(harsher={"sparsity": 0.99}),
+     "iterative_variants.prune.harsher.sparsity: unknown key 'sparsity'; allowed keys: update_every, gradient, "
+     "ramp_every, ramp_start, ramp_updates, ramp_initial"),
+])
+def test_bad_iterative_variants_are_refused_before_any_job(change, message):
+    config = with_variants()
+    change(config)
+    with pytest.raises(GridError, match=re.escape(message)):
+        check(config, "x.yaml")
+
+
+def test_seeds_by_section():
+    config = tiny()
+    config["seeds"] = {"headline": [0, 1, 2], "q_sweep": [0], "scratch": [1, 2]}
+    config["report"]["headline_q"] = "2ep"
+    grid = check(config, "x.yaml")
+    seeds = {}
+    for cell in grid.cells.values():
+        seeds.setdefault((cell.method, cell.variant), set()).add(cell.seed)
+    assert seeds[("dense", "")] == seeds[("posthoc", "q0")] == seeds[("iterative", "t2ep")] == {"0", "1", "2"}
+    assert seeds[("vcon", "q2ep-linear")] == {"0", "1", "2"}
+    assert seeds[("vcon", "q3-linear")] == {"0"}
+    assert seeds[("dense-scratch", "")] == {"1", "2"}
+
+
+@pytest.mark.parametrize("seeds,headline_q,message", [
+    ({"headline": [0, 1], "q_sweep": [2]}, "2ep", "seeds.q_sweep: 2 not among seeds.headline"),
+    ({"headline": [0, 1], "q_sweep": [0]}, "best", "seeds by section need the headline Q of vit-digits"),
+    ({"q_sweep": [0]}, "2ep", "seeds: missing key 'headline'"),
+])
+def test_bad_seed_sections(seeds, headline_q, message):
+    config = tiny()
+    config["seeds"], config["report"]["headline_q"] = seeds, headline_q
+    with pytest.raises(GridError, match=re.escape(message)):
+        check(config, "x.yaml")

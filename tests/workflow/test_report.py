@@ -9,6 +9,7 @@ import pytest
 from fake_workflow import write_metrics
 
 from vcon.report import cli_aggregate, cli_plot, collect, reference, statistics, tables
+from vcon.report.options import ReportOptions
 
 PRUNE = {"name": "prune", "sparsity": 0.9, "granularity": "layer"}
 # run id -> test accuracy; vcon seed 2 and iterative seed 1 are expected but never finished.
@@ -45,7 +46,8 @@ def results(tmp_path):
 
 def aggregate(root, *headline):
     args = argparse.Namespace(runs=str(root / "runs"), cells=str(root / "cells.csv"), out=str(root / "tables"),
-                              headline_q=list(headline) or None, schedule="linear", interval="t", bootstrap=1000)
+                              headline_q=list(headline) or None, headline_iterative=None, schedule="linear",
+                              interval="t", bootstrap=1000, split="test")
     assert cli_aggregate.run(args) == 0
     return collect.read_runs(root / "tables" / "runs.csv"), pd.read_csv(root / "tables" / "accuracy.csv")
 
@@ -109,21 +111,24 @@ def test_markdown_marks_best_and_missing(results):
            "VCON − iterative |" in md
     assert "**82.00 ± 2.83 (n=2/3)**" in md
     assert "75.00 ± 0.00 (n=2/3)" in md and "92.00 ± 2.00 (n=3)" in md
-    assert "+11.00 [-1.71, +23.71] (n=2/3)" in md  # 3 seeds expected in both, 2 paired
+    assert "+11.00 [-1.71, +23.71] undecided (n=2/3)" in md  # 3 seeds expected in both, 2 paired
     assert "VCON at the configured Q = 10" in md and "95 % Student-t interval" in md
     tex = (results / "tables" / "accuracy.tex").read_text()
     assert r"\textbf{82.00 $\pm$ 2.83 (n=2/3)}" in tex and r"\begin{tabular}{lllrrrrrr}" in tex
 
 
-def test_a_gain_whose_interval_excludes_zero_is_marked(results):
+def test_a_gain_whose_interval_lies_above_one_point_is_ahead_by_more_than_1(results):
     runs = collect.read_runs(aggregate(results, "10") and results / "tables" / "runs.csv")
     runs.loc[runs["run"] == "m/d/p90/vcon/q10-linear/seed1", "value"] = 0.83  # gains +10, +11
     runs.loc[runs["run"] == "m/d/p90/vcon/q10-linear/seed2", ["value", "status"]] = [0.85, "ok"]  # +11
-    table = tables.accuracy_table(runs, {"default": "10"})
+    options = ReportOptions(headline_q={"default": "10"})
+    table = tables.accuracy_table(runs, options)
     gain = cell(table, "gain_posthoc")
-    assert gain["n"] == 3 and gain["excludes_zero"] and gain["low"] > 0
-    tables.write_accuracy(table, results / "marked", "t")
-    assert "+10.67 [+9.23, +12.10]* (n=3)" in (results / "marked" / "accuracy.md").read_text()
+    assert gain["n"] == 3 and gain["excludes_zero"] and gain["low"] > 1
+    assert gain["class"] == "ahead by more than 1 point"
+    assert gain["half_width"] == pytest.approx(4.302652729749464 * math.sqrt(1 / 3) / math.sqrt(3))
+    tables.write_accuracy(table, results / "marked", options)
+    assert "+10.67 [+9.23, +12.10] ahead by more than 1 point (n=3)" in (results / "marked" / "accuracy.md").read_text()
 
 
 def test_best_q_is_chosen_on_validation(results):
@@ -185,7 +190,8 @@ def test_plots_write_png_and_pdf(results):
     for figure in ("beta_ablation", "transition_curves", "gains", "schedules"):
         args = argparse.Namespace(figure=figure, runs=str(results / "tables" / "runs.csv"),
                                   history=str(results / "tables" / "history.csv"), out=str(results / "figures"),
-                                  headline_q=["10"], schedule="linear", interval="t", bootstrap=200)
+                                  headline_q=["10"], headline_iterative=None, schedule="linear", interval="t",
+                                  bootstrap=200, split="test", prefix="")
         assert cli_plot.run(args) == 0
         for ext in ("png", "pdf"):
             path = results / "figures" / f"{figure}.{ext}"

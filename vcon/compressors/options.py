@@ -44,8 +44,9 @@ class PruneOptions:
     gradient: str = key("straight_through (pruned weights keep their gradient) | masked (the gradient of W * mask; "
                         "in the iterative baseline pruned weights also stay pruned, as in Zhu & Gupta 2017)",
                         "straight_through", {"enum": list(GRADIENTS)})
-    ramp_every: int = key("dt: update interval (steps) of the iterative baseline's cubic sparsity ramp "
-                          "(Zhu & Gupta 2017)", 1, {"type": "integer", "minimum": 1})
+    ramp_every: int | None = key("dt: update interval (steps) of the iterative baseline's cubic sparsity ramp "
+                                 "(Zhu & Gupta 2017); null: (iterative_t - t_0) // n when ramp_updates is given, "
+                                 "else 1", None, {"type": ["integer", "null"], "minimum": 1})
     ramp_start: int = key("t_0: step of the ramp's first update (dense before it)", 0,
                           {"type": "integer", "minimum": 0})
     ramp_updates: int | None = key("n: updates of the ramp after t_0, ending at t_0 + n dt <= iterative_t; null: as "

@@ -62,8 +62,8 @@ class Prune(PruneOptions, WeightCompressor):
             raise SpecError(f"prune: update_every must be an integer >= 0 (0 freezes the mask), got {self.update_every!r}")
         if self.gradient not in GRADIENTS:
             raise SpecError(f"prune: unknown gradient {self.gradient!r}; valid: {', '.join(GRADIENTS)}")
-        if not isinstance(self.ramp_every, int) or self.ramp_every < 1:
-            raise SpecError(f"prune: ramp_every must be an integer >= 1, got {self.ramp_every!r}")
+        if self.ramp_every is not None and (not isinstance(self.ramp_every, int) or self.ramp_every < 1):
+            raise SpecError(f"prune: ramp_every must be an integer >= 1 or null, got {self.ramp_every!r}")
         if self.ties not in TIES:
             raise SpecError(f"prune: unknown ties {self.ties!r}; valid: {', '.join(TIES)}")
         if not isinstance(self.ramp_start, int) or self.ramp_start < 0:
@@ -97,7 +97,7 @@ class Prune(PruneOptions, WeightCompressor):
 
     def check_iterative(self, total: int) -> None:
         try:
-            schedules.ramp_end(total, self.ramp_every, self.ramp_start, self.ramp_updates)
+            schedules.ramp(total, self.ramp_every, self.ramp_start, self.ramp_updates)
         except ValueError as error:
             raise SpecError(f"prune: {error}") from None
 

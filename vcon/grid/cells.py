@@ -52,7 +52,7 @@ class Cell:
     dataset: str
     compressor: str  # label from the config's `compressors`, or "none" for a dense run
     method: str  # pretrain | dense | dense-scratch | posthoc | iterative | vcon
-    variant: str  # "" (dense) | "q0" | "t{T}" | "q{Q}-{schedule}"
+    variant: str  # "" (dense) | "q0" | "t{T}" or "t{T}-{iterative variant}" | "q{Q}-{schedule}"
     seed: str
     config: dict[str, Any] = field(compare=False, hash=False, repr=False)
     resources: dict[str, Any] = field(compare=False, hash=False, repr=False)
@@ -79,7 +79,11 @@ class Cell:
 
     @property
     def iterative_t(self) -> str:
-        return self.variant[1:] if self.method == "iterative" else ""
+        return self.variant[1:].split("-")[0] if self.method == "iterative" else ""
+
+    @property
+    def iterative_variant(self) -> str:
+        return self.variant.partition("-")[2] if self.method == "iterative" else ""
 
     def row(self) -> dict[str, str]:
         """The cell's identity as a flat row (the workflow's manifest of expected runs)."""
@@ -93,6 +97,7 @@ class Cell:
             "q": self.q,
             "schedule": self.schedule,
             "iterative_t": self.iterative_t,
+            "iterative_variant": self.iterative_variant,
             "seed": self.seed,
             "compressor_spec": json.dumps(self.config["compressor"], sort_keys=True) if self.config["compressor"] else "",
             "config": json.dumps(self.config, sort_keys=True),

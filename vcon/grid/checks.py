@@ -158,3 +158,27 @@ def _check_init(exp: Experiment, training: Mapping[str, Any], key: str) -> None:
     if match and match.group(1) != exp.model:
         raise GridError(f"{exp.where}.{key}.init = {init!r} is a run of model {match.group(1)}, not of "
                         f"{exp.model}; allowed: a run of the same model ({exp.model}), a checkpoint or scratch")
+
+
+def headline_iterative(report: Any, model: str) -> dict[str, str]:
+    """compressor name -> the iterative variant of the headline tables for a model label
+    (`report.headline_iterative`: the model's entry, else `default`)."""
+    chosen = (report or {}).get("headline_iterative") or {}
+    return {**chosen.get("default", {}), **chosen.get(model, {})}
+
+
+def check_headline_iterative(exp: Experiment, methods: list[str], compressors: Mapping[str, Any],
+                             report: Any) -> None:
+    """Every compressor with iterative variants has its headline variant named, and it exists."""
+    if "iterative" not in methods:
+        return
+    chosen = headline_iterative(report, exp.model)
+    for name in sorted({spec["name"] for spec in compressors.values()}):
+        variants = exp.iterative_variants.get(name)
+        if not variants:
+            continue
+        if chosen.get(name) not in variants:
+            what = f"names {chosen[name]!r}, not a variant" if name in chosen else "names no variant"
+            raise GridError(f"report.headline_iterative {what} of {name} for model {exp.model}; allowed: one of "
+                            f"{', '.join(variants)} (e.g. report.headline_iterative: {{{exp.model}: "
+                            f"{{{name}: {next(iter(variants))}}}}})")

@@ -2,16 +2,21 @@
 (compressor, method, Q, seed) of each experiment, from each of its starts."""
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from vcon import lengths
+from vcon.compressors.options import OPTIONS
 from vcon.grid.cells import (
-    DENSE, DENSE_SCRATCH, FINETUNED, PRETRAIN, PRETRAINED, Cell, Grid, GridError, canonical_seed,
+    DENSE, DENSE_SCRATCH, FINETUNED, PRETRAIN, PRETRAINED, Cell, Grid, GridError, canonical_length,
 )
-from vcon.grid.checks import check_experiment, duplicate_specs, own_compressors, phase_lengths
-from vcon.grid.parse import SHAPES, DenseRuns, Experiment, ablation, experiments, label, mapping, unique
+from vcon.grid.checks import (
+    check_experiment, check_headline_iterative, duplicate_specs, own_compressors, phase_lengths,
+)
+from vcon.grid.parse import SHAPES, DenseRuns, Experiment, Seeds, ablation, experiments, label, mapping, unique
 from vcon.methods import METHODS
 from vcon.names import did_you_mean
 from vcon.train.config import FIELDS
@@ -27,7 +32,7 @@ def expand(config: Mapping[str, Any]) -> Grid:
     for method in methods:
         if method not in METHODS:
             raise GridError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; valid: {', '.join(METHODS)}")
-    seeds = unique((canonical_seed(s) for s in config.get("seeds") or []), "seeds")
+    seeds = Seeds.parse(config.get("seeds"))
     schedule = config.get("schedule", "linear")
     if schedule not in SHAPES:
         raise GridError(f"schedule = {schedule!r} is not allowed{did_you_mean(schedule, SHAPES)}; allowed: one of "
@@ -41,11 +46,14 @@ def expand(config: Mapping[str, Any]) -> Grid:
         q_values, iterative_t = phase_lengths(exp, methods)
         own = own_compressors(exp, compressors)
         check_experiment(exp, methods, q_values, iterative_t, extra_shapes, own)
+        check_headline_iterative(exp, methods, own, config.get("report"))
         start = _pretrain_cell(exp, pretrained, cells)
         _check_starts(exp, dense_runs, start)
-        for seed in seeds:
-            cells += _experiment_cells(exp, seed, start, dense_runs, own, methods, schedule, q_values, iterative_t,
-                                       extra_shapes)
+        headline_q = _headline_q(config.get("report"), exp, q_values) if seeds.by_section else None
+        for seed in seeds.all():
+            cells += [cell for cell in _experiment_cells(exp, seed, start, dense_runs, own, methods, schedule,
+                                                         q_values, iterative_t, extra_shapes)
+                      if seed in seeds.sections[_section(cell, schedule, headline_q)]]
     if all(cell.method == PRETRAIN for cell in cells):
         empty = [key for key in ("models", "seeds", "compressors", "methods") if not config.get(key)]
         raise GridError(f"the grid expands to zero cells (empty: {', '.join(empty) or 'datasets of every model'}); "
@@ -55,6 +63,29 @@ def expand(config: Mapping[str, Any]) -> Grid:
     if repeated:
         raise GridError(f"duplicate cells: {', '.join(repeated[:5])}")
     return Grid({cell.run_id: cell for cell in cells})
+
+
+def _headline_q(report: Any, exp: Experiment, q_values: list[str]) -> str:
+    """The canonical headline Q of an experiment's model (report.headline_q), needed to tell the Q
+    sweep from the headline when seeds differ by section."""
+    value = (report or {}).get("headline_q", "best")
+    if isinstance(value, Mapping):
+        value = value.get(exp.model, value.get("default", "best"))
+    if value == "best":
+        raise GridError(f"seeds by section need the headline Q of {exp.model} (report.headline_q: a Q value, or "
+                        f"{{{exp.model}: Q}}), not 'best'; allowed: one of {', '.join(q_values) or 'its Q values'}")
+    return canonical_length(value, "report.headline_q")
+
+
+def _section(cell: Cell, schedule: str, headline_q: str | None) -> str:
+    """Which section of the study's seeds a cell belongs to (vcon.grid.parse.Seeds)."""
+    if cell.method == DENSE_SCRATCH:
+        return "scratch"
+    if cell.method == "vcon" and cell.schedule != schedule:
+        return "shapes"
+    if cell.method == "vcon" and headline_q is not None and cell.q != headline_q:
+        return "q_sweep"
+    return "headline"
 
 
 def _compressors(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,8 +131,10 @@ def _experiment_cells(exp: Experiment, seed: str, start: Cell | None, dense_runs
                     extra_shapes["models"] is None or exp.model in extra_shapes["models"]):
                 pairs += [(q, shape) for q in extra_shapes["q"] for shape in extra_shapes["schedules"]
                           if (q, shape) not in pairs]
-            for method, variant, identity in _variants(methods, iterative_t, pairs):
-                config = cell_config(exp.training, **common, **init, compressor=spec, method=method, **identity)
+            iterative = iterative_specs(exp, name, spec)
+            for method, variant, identity in _variants(methods, iterative_t, pairs, iterative):
+                identity = {"compressor": spec, **identity}
+                config = cell_config(exp.training, **common, **init, method=method, **identity)
                 cells.append(Cell(exp.model, exp.dataset, name, method, variant, seed, config=config,
                                   resources=exp.resources, init_run=init_run, start=start_name))
     return cells
@@ -133,15 +166,35 @@ def cell_config(base: Mapping[str, Any], **identity: Any) -> dict[str, Any]:
     return {key: merged[key] for key in FIELDS}
 
 
-def _variants(methods: list[str], iterative_t: str,
-              vcon_pairs: list[tuple[str, str]]) -> list[tuple[str, str, dict[str, Any]]]:
+def iterative_specs(exp: Experiment, label: str, spec: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Variant label -> compressor spec of a compressor's iterative cells: {"": spec} without
+    variants, else the spec with each variant's keys set."""
+    variants = exp.iterative_variants.get(spec["name"])
+    if not variants:
+        return {"": spec}
+    specs = {variant: {**spec, **keys} for variant, keys in variants.items()}
+    fields = dataclasses.fields(OPTIONS[spec["name"]])
+    seen: dict[str, str] = {}
+    for variant, merged in specs.items():
+        key = json.dumps({f.name: merged.get(f.name, f.default) for f in fields}, sort_keys=True, default=list)
+        if key in seen:
+            raise GridError(f"{exp.where}: iterative variants {seen[key]!r} and {variant!r} of compressor {label!r} "
+                            f"give the same spec ({key}); allowed: variants that differ")
+        seen[key] = variant
+    return specs
+
+
+def _variants(methods: list[str], iterative_t: str, vcon_pairs: list[tuple[str, str]],
+              iterative: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, dict[str, Any]]]:
     """(method, variant, identity keys) of one compressor: posthoc at Q = 0, iterative with its
-    T, VCON per (Q, shape)."""
+    T (one per iterative variant, with its spec), VCON per (Q, shape)."""
     out: list[tuple[str, str, dict[str, Any]]] = []
     if "posthoc" in methods:
         out.append(("posthoc", "q0", {"q": 0}))
     if "iterative" in methods:
-        out.append(("iterative", f"t{iterative_t}", {"iterative_t": lengths.parse(iterative_t).value}))
+        t = lengths.parse(iterative_t).value
+        out += [("iterative", f"t{iterative_t}" + (f"-{variant}" if variant else ""),
+                 {"iterative_t": t, "compressor": spec}) for variant, spec in iterative.items()]
     if "vcon" in methods:
         out += [("vcon", f"q{q}-{shape}", {"q": lengths.parse(q).value, "schedule": shape}) for q, shape in vcon_pairs]
     return out

@@ -50,6 +50,7 @@ class Experiment:
     resources: dict[str, Any]
     q: Any  # the Q values and T as written (checked by vcon.grid.checks)
     iterative_t: Any
+    iterative_variants: dict[str, dict[str, dict[str, Any]]]  # compressor name -> label -> keys it sets
     where: str  # config paths, for messages
     q_where: str
     t_where: str
@@ -176,11 +177,58 @@ def experiments(config: Mapping[str, Any]) -> list[Experiment]:
                                     where=where),
                 q=spec.get("q", entry.get("q", config.get("q"))),
                 iterative_t=spec.get("iterative_t", entry.get("iterative_t", config.get("iterative_t", 0))),
+                iterative_variants={**iterative_variants(config.get("iterative_variants"), "iterative_variants"),
+                                    **iterative_variants(entry.get("iterative_variants"),
+                                                         f"models.{model}.iterative_variants")},
                 where=where,
                 q_where=_origin("q", spec, entry, where, model),
                 t_where=_origin("iterative_t", spec, entry, where, model),
             ))
     return out
+
+
+SEED_SECTIONS = ("headline", "q_sweep", "shapes", "scratch")
+
+
+@dataclass(frozen=True)
+class Seeds:
+    """The seeds of each section of the study: `headline` (dense, post-shot, iterative, VCON at the
+    headline Q), `q_sweep` (VCON at the other Q values), `shapes` (the ablation's other beta shapes),
+    `scratch` (dense from scratch). `seeds: [...]` gives every section the same."""
+
+    sections: dict[str, list[str]]
+
+    @classmethod
+    def parse(cls, value: Any) -> Seeds:
+        if not isinstance(value, Mapping):
+            seeds = unique((canonical_seed(s) for s in value or []), "seeds")
+            return cls({section: seeds for section in SEED_SECTIONS})
+        headline = unique((canonical_seed(s) for s in value.get("headline") or []), "seeds.headline")
+        sections = {"headline": headline}
+        for section in SEED_SECTIONS[1:]:
+            chosen = unique((canonical_seed(s) for s in value.get(section, headline)), f"seeds.{section}")
+            outside = [s for s in chosen if s not in headline]
+            if outside:
+                raise GridError(f"seeds.{section}: {', '.join(outside)} not among seeds.headline; allowed: a subset of "
+                                f"the headline seeds (their dense runs are the reference)")
+            sections[section] = chosen
+        return cls(sections)
+
+    @property
+    def by_section(self) -> bool:
+        return any(self.sections[s] != self.sections["headline"] for s in SEED_SECTIONS[1:])
+
+    def all(self) -> list[str]:
+        return self.sections["headline"]
+
+
+def iterative_variants(value: Any, where: str) -> dict[str, dict[str, dict[str, Any]]]:
+    """compressor name -> variant label -> the iterative keys it sets (the schema checked the keys)."""
+    variants = {}
+    for name, labels in mapping(value, where).items():
+        variants[name] = {label(variant, f"{where}.{name} variant"): mapping(keys, f"{where}.{name}.{variant}")
+                          for variant, keys in mapping(labels, f"{where}.{name}").items()}
+    return variants
 
 
 def _origin(key: str, spec: Mapping[str, Any], entry: Mapping[str, Any], where: str, model: str) -> str:

@@ -12,6 +12,7 @@ from vcon.compressors import options as compressor_options
 from vcon.grid.cells import Grid, GridError
 from vcon.grid.expand import expand
 from vcon.grid.parse import IDENTITY_KEYS, LABEL
+from vcon.report import catalog
 from vcon.train.config import LENGTH, schema as cell_schema
 
 SCHEMA = Path(__file__).with_name("config.schema.yaml")
@@ -26,8 +27,12 @@ def workflow_schema() -> dict[str, Any]:
     keys = {key: value for key, value in cell_schema()["properties"].items() if key not in IDENTITY_KEYS}
     defs["training"].update(type=["object", "null"], additionalProperties=False, properties=keys)
     defs["compressor"].update(compressor_options.schema())
+    defs["iterative_variants"].update(compressor_options.iterative_variants_schema(LABEL.pattern))
     defs["length"].update(LENGTH)
     defs["label"]["pattern"] = LABEL.pattern
+    report = schema["properties"]["report"]["properties"]
+    report["figures"]["items"]["enum"] = list(catalog.FIGURE_INPUTS)
+    report["split"]["enum"] = list(catalog.SPLITS)
     return schema
 
 

@@ -7,8 +7,7 @@ import argparse
 
 from vcon.report import collect, tables
 from vcon.report.reference import REFERENCE_EXPERIMENT
-from vcon.report.options import add_report_arguments
-from vcon.report.statistics import parse_headline
+from vcon.report.options import ReportOptions, add_report_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,8 +26,10 @@ def run(args: argparse.Namespace) -> int:
     if cells is not None:
         model, dataset = REFERENCE_EXPERIMENT
         reference = bool(((cells["model"] == model) & (cells["dataset"] == dataset)).any())
-    written = tables.write_tables(runs, args.out, parse_headline(args.headline_q), args.schedule, reference,
-                                  args.interval, args.bootstrap)
+    options = ReportOptions.from_args(args)
+    if options.split == "validation":  # a pilot: the tables show the final validation metric
+        runs = runs.assign(value=runs["val_final"])
+    written = tables.write_tables(runs, args.out, options, reference)
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     print(f"{len(runs)} runs ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none found'}); "
           f"wrote {args.out}/runs.csv, machine.csv, history.csv and {len(written)} table files")

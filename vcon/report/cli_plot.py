@@ -5,8 +5,7 @@ import argparse
 from pathlib import Path
 
 from vcon.report import collect, plots
-from vcon.report.options import add_report_arguments
-from vcon.report.statistics import parse_headline
+from vcon.report.options import ReportOptions, add_report_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history", default="results/tables/history.csv", help="per-epoch table of "
                         "`vcon aggregate` (default: %(default)s)")
     parser.add_argument("--out", default="figures", help="output directory (default: %(default)s)")
+    parser.add_argument("--prefix", default="", help="file name prefix, e.g. levels_ (default: none)")
     add_report_arguments(parser)
 
 
@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if any(name != "schedules" for name in names):
         runs = collect.read_runs(args.runs)
         history = collect.read_history(args.history) if Path(args.history).exists() else None
-    headline = parse_headline(args.headline_q)
+    options = ReportOptions.from_args(args)
     for name in names:
-        paths = plots.draw(name, args.out, runs, history, headline, args.schedule, args.interval, args.bootstrap)
+        paths = plots.draw(name, args.out, runs, history, options, args.prefix)
         print("wrote " + ", ".join(str(p) for p in paths))
     return 0

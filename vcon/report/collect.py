@@ -17,7 +17,8 @@ from vcon.atomic import write_text
 from vcon.grid import DENSE_METHODS, FINETUNED, PRETRAINED
 from vcon.report import checks
 
-IDENTITY = ["run", "model", "dataset", "start", "compressor", "method", "q", "schedule", "iterative_t", "seed"]
+IDENTITY = ["run", "model", "dataset", "start", "compressor", "method", "q", "schedule", "iterative_t",
+            "iterative_variant", "seed"]
 HISTORY_KEYS = ["epoch", "step", "beta", "lr", "train_loss", "val_blended", "val_compressed"]
 SCHEMA_VERSION = 1
 
@@ -25,7 +26,7 @@ SCHEMA_VERSION = 1
 def parse_run_id(run_id: str) -> dict[str, str]:
     """Identity of a run from its path below the runs root (the layout of vcon.grid)."""
     parts = run_id.split("/")
-    empty = {"start": "", "q": "", "schedule": "", "iterative_t": ""}
+    empty = {"start": "", "q": "", "schedule": "", "iterative_t": "", "iterative_variant": ""}
     if len(parts) == 4 and parts[2] in DENSE_METHODS and parts[3].startswith("seed"):
         model, dataset, method, seed = parts
         return {"run": run_id, "model": model, "dataset": dataset, "compressor": "none", "method": method,
@@ -38,7 +39,8 @@ def parse_run_id(run_id: str) -> dict[str, str]:
         identity = {"run": run_id, "model": model, "dataset": dataset, "compressor": compressor,
                     "method": method, **empty, "start": start, "seed": seed[4:]}
         if method == "iterative" and variant.startswith("t"):
-            identity["iterative_t"] = variant[1:]
+            t, _, iterative_variant = variant[1:].partition("-")
+            identity.update(iterative_t=t, iterative_variant=iterative_variant)
         elif method in ("posthoc", "vcon") and variant.startswith("q"):
             q, _, schedule = variant[1:].partition("-")
             identity.update(q=q, schedule=schedule)

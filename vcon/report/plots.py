@@ -5,7 +5,7 @@ beta_ablation      compressed-model test metric vs Q per compressor, mean and sp
 transition_curves  validation metric per optimizer step: VCON's blended and compressed-only model,
                    post-shot, iterative and dense, with beta on a second axis and Q marked.
 gains              VCON minus post-shot and minus iterative per compressor, paired by seed, with
-                   95 % intervals; filled markers where the interval excludes 0.
+                   95 % intervals; filled markers where the class is ahead or behind.
 schedules          the beta shapes of vcon.schedules.
 """
 from __future__ import annotations
@@ -24,12 +24,14 @@ import seaborn as sns  # noqa: E402
 
 from vcon.atomic import atomic_write  # noqa: E402
 from vcon.grid import DENSE  # noqa: E402
-from vcon.report.statistics import (  # noqa: E402
-    GROUP, choose_vcon, excludes_zero, interval, paired_differences, picked_q, q_order,
-)
+from vcon.report.catalog import FIGURE_INPUTS  # noqa: E402
+from vcon.report.comparisons import direction  # noqa: E402
+from vcon.report.headline import groups  # noqa: E402
+from vcon.report.options import ReportOptions  # noqa: E402
+from vcon.report.statistics import GROUP, paired_differences, paired_gain, q_order  # noqa: E402
 from vcon.schedules import BETA_SCHEDULES  # noqa: E402
 
-FIGURES = ("beta_ablation", "transition_curves", "gains", "schedules")
+FIGURES = tuple(FIGURE_INPUTS)
 PALETTE = sns.color_palette("colorblind")
 COLORS = {"posthoc": PALETTE[3], "iterative": PALETTE[2], "vcon": PALETTE[0], DENSE: "0.35", "beta": "0.55"}
 LABELS = {"posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON", DENSE: "dense"}
@@ -100,8 +102,10 @@ def _hide_unused(axes: np.ndarray, row: int, used: int) -> None:
         ax.axis("off")
 
 
-def beta_ablation(runs: pd.DataFrame, stem: str | Path, schedule: str = "linear") -> list[Path]:
+def beta_ablation(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[Path]:
+    schedule = options.schedule
     ok = runs[runs["status"] == "ok"]
+    by_panel = {(g.model, g.dataset, g.start, g.compressor): g for g in groups(ok, options)}
     vcon = ok[(ok["method"] == "vcon") & (ok["schedule"] == schedule)]
     if vcon.empty:
         return save(_empty("no VCON runs"), stem)
@@ -123,7 +127,8 @@ def beta_ablation(runs: pd.DataFrame, stem: str | Path, schedule: str = "linear"
                 ax.scatter(np.full(len(v), x[k]), v, s=10, color=COLORS["vcon"], alpha=0.4, linewidths=0)
             ax.plot(x, means, marker="o", color=COLORS["vcon"], label=f"VCON ({schedule} beta), mean")
             ax.fill_between(x, means - stds, means + stds, color=COLORS["vcon"], alpha=0.2, label="VCON ± std")
-            references = {**{m: of[of["method"] == m] for m in BASELINES}, DENSE: exp[exp["method"] == DENSE]}
+            group = by_panel[(model, dataset, start, compressor)]
+            references = {method: group.method(method) for method in (*BASELINES, DENSE)}
             for method, dash in zip(references, ("--", ":", "-")):
                 ref = references[method]["value"] * 100
                 if len(ref):
@@ -154,28 +159,25 @@ def _curve(ax: plt.Axes, history: pd.DataFrame, run_ids: Sequence[str], column: 
 
 
 def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Path,
-                      headline: dict[str, str], schedule: str = "linear") -> list[Path]:
+                      options: ReportOptions) -> list[Path]:
     ok = runs[runs["status"] == "ok"]
     compressed = ok[ok["method"].isin(["vcon", *BASELINES])]
     if compressed.empty or history.empty:
         return save(_empty("no history of compressed runs"), stem)
-    choice = choose_vcon(compressed, headline, schedule)
     panels = _panels(compressed)
+    by_panel = {(g.model, g.dataset, g.start, g.compressor): g for g in groups(ok, options)}
     starts = len({p[2] for p in panels})
     fig, axes = _grid(len(panels), max(len(p[3]) for p in panels), width=3.8, height=2.9)
     for i, (model, dataset, start, compressors) in enumerate(panels):
-        exp = ok[(ok["model"] == model) & (ok["dataset"] == dataset)]
         for j, compressor in enumerate(compressors):
             ax = axes[i, j]
-            of = exp[(exp["compressor"] == compressor) & (exp["start"] == start)]
-            q = picked_q(choice, model, dataset, start, compressor)[0]
-            vcon = of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == q)]
-            dense = exp[exp["method"] == DENSE]
-            if len(dense):
-                _curve(ax, history, dense["run"], "val_compressed", COLORS[DENSE], "-", "dense", spread=False,
+            group = by_panel[(model, dataset, start, compressor)]
+            vcon = group.method("vcon")
+            if len(group.dense):
+                _curve(ax, history, group.dense["run"], "val_compressed", COLORS[DENSE], "-", "dense", spread=False,
                        width=1.0)
             for method in BASELINES:
-                frame = of[of["method"] == method]
+                frame = group.method(method)
                 if len(frame):
                     _curve(ax, history, frame["run"], "val_compressed", COLORS[method], "-", LABELS[method])
             if len(vcon):
@@ -185,7 +187,7 @@ def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Pat
                 steps = pd.to_numeric(vcon["config.q"], errors="coerce").dropna() if "config.q" in vcon else []
                 if len(steps):
                     ax.axvline(steps.iloc[0], color="0.3", linewidth=0.8, linestyle=":")
-                    ax.annotate(f"Q={q}", (steps.iloc[0], 0.02), xycoords=("data", "axes fraction"),
+                    ax.annotate(f"Q={group.q}", (steps.iloc[0], 0.02), xycoords=("data", "axes fraction"),
                                 xytext=(3, 0), textcoords="offset points", fontsize="small")
                 beta = _mean_curve(history, vcon["run"], "beta")
                 twin = ax.twinx()
@@ -196,35 +198,35 @@ def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Pat
                 ax.plot([], [], color=COLORS["beta"], linestyle=":", label="beta of VCON (right axis)")
             ax.set_title(_title(model, dataset, start, compressor, starts))
             ax.set_xlabel("optimizer step")
-            ax.set_ylabel(_metric_label(of, "validation") if j == 0 else "")
+            ax.set_ylabel(_metric_label(group.runs, "validation") if j == 0 else "")
         _hide_unused(axes, i, len(compressors))
     _figure_legend(fig, axes, columns=3)
     return save(fig, stem)
 
 
-def gain_rows(runs: pd.DataFrame, headline: dict[str, str], schedule: str, method: str,
-              resamples: int) -> pd.DataFrame:
-    """VCON minus each baseline per (experiment, compressor): the paired differences, their mean and interval."""
+def gain_rows(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
+    """VCON minus each baseline per headline group: the paired differences, their mean, interval and class."""
     ok = runs[runs["status"] == "ok"]
+    several_starts = ok.loc[ok["start"] != "", "start"].nunique() > 1
     rows = []
-    for pick in choose_vcon(ok, headline, schedule).itertuples(index=False):
-        of = ok[(ok["model"] == pick.model) & (ok["dataset"] == pick.dataset) & (ok["start"] == pick.start)
-                & (ok["compressor"] == pick.compressor)]
-        vcon = of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == pick.q)]
+    for group in groups(ok, options):
+        vcon = group.method("vcon")
         for baseline in BASELINES:
-            diffs = paired_differences(vcon, of[of["method"] == baseline])
+            frame = group.method(baseline)
+            diffs = paired_differences(vcon, frame)
             if len(diffs):
-                low, high = interval(list(diffs), method, resamples)
-                start = f" (from {pick.start})" if ok.loc[ok["start"] != "", "start"].nunique() > 1 else ""
-                rows.append({"experiment": f"{pick.model} / {pick.dataset}{start}", "compressor": pick.compressor,
-                             "q": pick.q, "baseline": baseline, "mean": diffs.mean(), "low": low, "high": high,
-                             "excludes_zero": excludes_zero(low, high), "values": list(diffs)})
+                gain = paired_gain(vcon, frame, options.interval, options.resamples)
+                start = f" (from {group.start})" if several_starts else ""
+                rows.append({"experiment": f"{group.model} / {group.dataset}{start}", "compressor": group.compressor,
+                             "q": group.q, "baseline": baseline, "mean": gain["mean"], "low": gain["low"],
+                             "high": gain["high"], "decided": direction(gain["class"]) in ("ahead", "behind"),
+                             "values": list(diffs)})
     return pd.DataFrame(rows)
 
 
-def gains(runs: pd.DataFrame, stem: str | Path, headline: dict[str, str], schedule: str = "linear",
-          method: str = "t", resamples: int = 10000) -> list[Path]:
-    table = gain_rows(runs, headline, schedule, method, resamples)
+def gains(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[Path]:
+    table = gain_rows(runs, options)
+    method = options.interval
     if table.empty:
         return save(_empty("no seed with both a VCON and a baseline result"), stem)
     experiments = list(dict.fromkeys(table["experiment"]))
@@ -243,7 +245,7 @@ def gains(runs: pd.DataFrame, stem: str | Path, headline: dict[str, str], schedu
                 ax.scatter(np.full(len(r["values"]), xi + 0.07), r["values"], s=12, color=color, alpha=0.45,
                            linewidths=0)
                 ax.errorbar([xi], [r["mean"]], yerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]], fmt="o",
-                            color=color, capsize=4, markerfacecolor=color if r["excludes_zero"] else "white",
+                            color=color, capsize=4, markerfacecolor=color if r["decided"] else "white",
                             label=f"VCON − {LABELS[baseline]}: mean, 95 % {how} interval")
         ax.axhline(0, color="0.3", linewidth=1)
         ax.set_xlim(-0.6, len(compressors) - 0.4)
@@ -253,7 +255,7 @@ def gains(runs: pd.DataFrame, stem: str | Path, headline: dict[str, str], schedu
         ax.set_ylabel("gain of VCON (points)")
     ax = axes.flat[0]
     ax.scatter([], [], s=12, color="0.5", alpha=0.45, label="per seed")
-    ax.scatter([], [], color="0.5", label="filled: interval excludes 0")
+    ax.scatter([], [], color="0.5", label="filled: ahead or behind (the interval excludes 0)")
     _figure_legend(fig, axes, columns=2)
     return save(fig, stem)
 
@@ -274,20 +276,19 @@ def schedules(stem: str | Path, q: int = 100) -> list[Path]:
 
 
 def draw(name: str, out_dir: str | Path, runs: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
-         headline: dict[str, str] | None = None, schedule: str = "linear", interval_method: str = "t",
-         resamples: int = 10000) -> list[Path]:
-    """One figure by name into out_dir/{name}.png and .pdf."""
+         options: ReportOptions | None = None, prefix: str = "") -> list[Path]:
+    """One figure by name into out_dir/{prefix}{name}.png and .pdf."""
     _theme()
-    stem = Path(out_dir) / name
-    headline = headline or {"default": "best"}
+    stem = Path(out_dir) / f"{prefix}{name}"
+    options = options or ReportOptions()
     if name == "schedules":
         return schedules(stem)
     if runs is None:
         raise ValueError(f"figure {name!r} needs the aggregated runs table")
     if name == "beta_ablation":
-        return beta_ablation(runs, stem, schedule)
+        return beta_ablation(runs, stem, options)
     if name == "transition_curves":
-        return transition_curves(runs, history if history is not None else pd.DataFrame(), stem, headline, schedule)
+        return transition_curves(runs, history if history is not None else pd.DataFrame(), stem, options)
     if name == "gains":
-        return gains(runs, stem, headline, schedule, interval_method, resamples)
+        return gains(runs, stem, options)
     raise ValueError(f"unknown figure {name!r}; valid: {', '.join(FIGURES)}")

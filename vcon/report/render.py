@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 
 PLUS_MINUS = "±"
-SIGNIFICANT = "*"  # marks a gain whose 95 % interval excludes 0
 
 
 def format_cell(mean: float, std: float, n: int, expected: int, signed: bool = False) -> str:
@@ -18,17 +17,15 @@ def format_cell(mean: float, std: float, n: int, expected: int, signed: bool = F
     return f"{text} ({count})"
 
 
-def format_gain(mean: float, low: float, high: float, n: int, expected: int, significant: bool) -> str:
-    """`+1.23 [0.10, 2.36]* (n=5)`: mean paired gain, its 95 % interval, the mark when it excludes 0."""
+def format_gain(mean: float, low: float, high: float, n: int, expected: int, cls: str) -> str:
+    """`+1.23 [+0.10, +2.36] ahead (n=5)`: mean paired gain, its 95 % interval, its class."""
     if not n:
         return "missing" if expected else "--"
     text = f"{mean:+.2f}"
     if not (math.isnan(low) or math.isnan(high)):
         text += f" [{low:+.2f}, {high:+.2f}]"
-    if significant:
-        text += SIGNIFICANT
     count = f"n={n}" if n == expected else f"n={n}/{expected}"
-    return f"{text} ({count})"
+    return f"{text} {cls} ({count})"
 
 
 def markdown(header: list[str], body: list[list[str]]) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from vcon import lengths
+from vcon.report import comparisons
 
 BEST_Q = "best"
 GROUP = ["model", "dataset", "start", "compressor"]  # one row of the tables: an experiment, its start, a compressor
@@ -71,6 +72,53 @@ def interval(values: Sequence[float], method: str = "t", resamples: int = 10000)
 def excludes_zero(low: float, high: float) -> bool:
     """Whether an interval lies wholly above or wholly below 0 (NaN: no)."""
     return bool(low > 0 or high < 0)
+
+
+def interquartile_mean(values: pd.Series) -> float:
+    """The mean of the middle half of the values (25 % trimmed from each end; rliable's IQM)."""
+    present = values.dropna()
+    if present.empty:
+        return math.nan
+    from scipy import stats
+
+    return float(stats.trim_mean(present, 0.25))
+
+
+def seed_label(seeds: Sequence[str]) -> str:
+    """`0-5` for consecutive seeds, else `0, 2, 4`."""
+    numbers = sorted(int(s) for s in seeds)
+    if not numbers:
+        return ""
+    if numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 2:
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ", ".join(map(str, numbers))
+
+
+def paired_gain(vcon: pd.DataFrame, baseline: pd.DataFrame, method: str = "t",
+                resamples: int = 10000) -> dict[str, object]:
+    """VCON minus a baseline, paired by seed (points): mean, spread, 95 % interval and its half-width,
+    median and interquartile mean, its class, the seeds a half-width of 1 point would need, and the
+    same on each of two disjoint blocks of the seeds, with whether the class replicates over them."""
+    diffs = paired_differences(vcon, baseline)
+    low, high = interval(list(diffs), method, resamples)
+    stats = summary(diffs)
+    cls = comparisons.classify(low, high)
+    gain: dict[str, object] = {
+        **stats, "expected": min(len(vcon), len(baseline)), "low": low, "high": high,
+        "excludes_zero": excludes_zero(low, high), "half_width": (high - low) / 2, "median": diffs.median(),
+        "iqm": interquartile_mean(diffs), "class": cls, "seeds_needed": comparisons.seeds_needed(stats["std"]),
+    }
+    seeds = sorted(set(vcon["seed"]) | set(baseline["seed"]), key=int)
+    blocks = []
+    for name, block in zip(("block_a", "block_b"), comparisons.split_blocks(seeds)):
+        part = diffs[diffs.index.isin(block)]
+        block_low, block_high = interval(list(part), method, resamples)
+        block_class = comparisons.classify(block_low, block_high)
+        mean = part.mean() if len(part) else math.nan
+        gain.update({f"{name}_seeds": seed_label(block), f"{name}_mean": mean, f"{name}_class": block_class})
+        blocks.append((block_class, mean))
+    gain["replicates"] = comparisons.replicates(cls, stats["mean"], blocks) if len(blocks) == 2 else False
+    return gain
 
 
 # --- choosing the VCON column ------------------------------------------------------------------

@@ -10,17 +10,16 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from vcon.atomic import write_text
 from vcon.grid import DENSE, DENSE_SCRATCH, PRETRAIN
-from vcon.report import render
+from vcon.report import catalog, findings, render
 from vcon.report.checks import drift_note
 from vcon.report.reference import REFERENCE_EXPERIMENT, reference_table, write_reference
-from vcon.report.statistics import (
-    choose_vcon, excludes_zero, interval, paired_differences, picked_q, q_order, summary,
-)
+from vcon.report.headline import Group, experiments, groups
+from vcon.report.options import ReportOptions
+from vcon.report.statistics import paired_gain, q_order, summary
 
 COMPRESSED = ("posthoc", "iterative", "vcon")
 GAINS = {"gain_posthoc": "posthoc", "gain_iterative": "iterative"}  # gain column -> baseline method
@@ -28,17 +27,10 @@ COLUMNS = (DENSE, *COMPRESSED, *GAINS)
 TITLES = {DENSE: "dense", "posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON",
           "gain_posthoc": "VCON − post-shot", "gain_iterative": "VCON − iterative"}
 SCRATCH_ROW = "dense from scratch"  # the row (column dense-scratch, shown as dense) of what pretraining is worth
-TIDY = ["model", "dataset", "metric", "start", "compressor", "column", "q", "selection", "mean", "std", "n",
-        "expected", "low", "high", "excludes_zero", "best"]
-
-
-def _experiments(runs: pd.DataFrame) -> list[tuple[str, str, str]]:
-    out = []
-    targets = runs[runs["method"] != PRETRAIN]
-    for (model, dataset), group in targets.groupby(["model", "dataset"], sort=False):
-        metrics = group["metric"].replace("", np.nan).dropna() if "metric" in group else pd.Series()
-        out.append((model, dataset, metrics.iloc[0] if len(metrics) else "accuracy"))
-    return out
+GAIN_FIELDS = ["half_width", "median", "iqm", "class", "seeds_needed", "block_a_seeds", "block_a_mean",
+               "block_a_class", "block_b_seeds", "block_b_mean", "block_b_class", "replicates"]
+TIDY = ["model", "dataset", "metric", "start", "compressor", "column", "q", "selection", "variant", "mean", "std",
+        "n", "expected", "low", "high", "excludes_zero", "best", *GAIN_FIELDS]
 
 
 def _groups(exp: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
@@ -48,59 +40,51 @@ def _groups(exp: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
             for (start, compressor), group in compressed.groupby(["start", "compressor"], sort=False)]
 
 
-def _gain(vcon: pd.DataFrame, baseline: pd.DataFrame, method: str, resamples: int) -> dict[str, float]:
-    diffs = paired_differences(vcon, baseline)
-    low, high = interval(list(diffs), method, resamples)
-    return {**summary(diffs), "expected": min(len(vcon), len(baseline)), "low": low, "high": high,
-            "excludes_zero": excludes_zero(low, high)}
-
-
-def accuracy_table(runs: pd.DataFrame, headline: dict[str, str], schedule: str = "linear",
-                   interval_method: str = "t", resamples: int = 10000) -> pd.DataFrame:
+def accuracy_table(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
     """Tidy rows: one per (model, dataset, compressor, column); a compressor row "dense from scratch"
-    where the grid has dense runs from scratch."""
-    choice = choose_vcon(runs, headline, schedule)
+    where the grid has dense runs from scratch. The iterative column is the headline variant."""
     rows = []
-    for model, dataset, metric in _experiments(runs):
-        exp = runs[(runs["model"] == model) & (runs["dataset"] == dataset)]
-        dense = exp[exp["method"] == DENSE]
-        scratch = exp[exp["method"] == DENSE_SCRATCH]
+    by_experiment: dict[tuple[str, str], list[Group]] = {}
+    for group in groups(runs, options):
+        by_experiment.setdefault((group.model, group.dataset), []).append(group)
+    for model, dataset, metric in experiments(runs):
         base = {"model": model, "dataset": dataset, "metric": metric, "start": "", "q": "", "selection": "",
-                "low": math.nan, "high": math.nan, "excludes_zero": False, "best": False}
+                "variant": "", "low": math.nan, "high": math.nan, "excludes_zero": False, "best": False}
+        scratch = runs[(runs["model"] == model) & (runs["dataset"] == dataset) & (runs["method"] == DENSE_SCRATCH)]
         if len(scratch):
             rows.append({**base, "compressor": SCRATCH_ROW, "column": DENSE_SCRATCH, **summary(scratch["value"] * 100)})
-        for start, compressor, of in _groups(exp):
-            q, selection = picked_q(choice, model, dataset, start, compressor)
-            parts = {
-                DENSE: dense,
-                "posthoc": of[of["method"] == "posthoc"],
-                "iterative": of[of["method"] == "iterative"],
-                "vcon": of[(of["method"] == "vcon") & (of["schedule"] == schedule) & (of["q"] == q)],
-            }
-            row = {**base, "start": start, "compressor": compressor}
-            cells = []
-            for method, frame in parts.items():
-                if method != DENSE and frame.empty and not (method == "vcon" and q):
-                    continue  # the method is not in this grid
-                vcon_info = {"q": q, "selection": selection} if method == "vcon" else {}
-                cells.append({**row, "column": method, **vcon_info, **summary(frame["value"] * 100)})
-            for column, baseline in GAINS.items():
-                if len(parts["vcon"]) and len(parts[baseline]):
-                    cells.append({**row, "column": column, "q": q, "selection": selection,
-                                  **_gain(parts["vcon"], parts[baseline], interval_method, resamples)})
-            compressed = [c for c in cells if c["column"] in COMPRESSED and not math.isnan(c["mean"])]
-            top = max((c["mean"] for c in compressed), default=math.nan)
-            for c in cells:
-                c["best"] = c["column"] in COMPRESSED and c["mean"] == top
-            rows += cells
+        for group in by_experiment.get((model, dataset), []):
+            rows += _accuracy_row(group, base, options)
     return pd.DataFrame(rows, columns=TIDY)
+
+
+def _accuracy_row(group: Group, base: dict[str, object], options: ReportOptions) -> list[dict[str, object]]:
+    row = {**base, "start": group.start, "compressor": group.compressor}
+    parts = {method: group.method(method) for method in (DENSE, *COMPRESSED)}
+    cells = []
+    for method, frame in parts.items():
+        if method != DENSE and frame.empty and not (method == "vcon" and group.q):
+            continue  # the method is not in this grid
+        info = {"q": group.q, "selection": group.selection} if method == "vcon" else {}
+        info = {"variant": group.variant} if method == "iterative" else info
+        cells.append({**row, "column": method, **info, **summary(frame["value"] * 100)})
+    for column, baseline in GAINS.items():
+        if len(parts["vcon"]) and len(parts[baseline]):
+            cells.append({**row, "column": column, "q": group.q, "selection": group.selection,
+                          "variant": group.variant if baseline == "iterative" else "",
+                          **paired_gain(parts["vcon"], parts[baseline], options.interval, options.resamples)})
+    compressed = [c for c in cells if c["column"] in COMPRESSED and not math.isnan(c["mean"])]
+    top = max((c["mean"] for c in compressed), default=math.nan)
+    for c in cells:
+        c["best"] = c["column"] in COMPRESSED and c["mean"] == top
+    return cells
 
 
 def ablation_table(runs: pd.DataFrame, schedule: str = "linear") -> pd.DataFrame:
     """Accuracy vs Q (post-shot is Q = 0; sweep shape `schedule`) and vs beta shape at each Q
     run with more than one shape. Tidy rows with axis "q" or "schedule"; best per row marked."""
     rows = []
-    for model, dataset, metric in _experiments(runs):
+    for model, dataset, metric in experiments(runs):
         exp = runs[(runs["model"] == model) & (runs["dataset"] == dataset)]
         for start, compressor, of in _groups(exp):
             vcon = of[of["method"] == "vcon"]
@@ -139,7 +123,12 @@ def pretraining_note(runs: pd.DataFrame) -> str:
 
 # --- formatting --------------------------------------------------------------------------------
 
-def accuracy_note(table: pd.DataFrame, interval_method: str) -> str:
+CLASS_RULE = ("the first that applies of 'ahead by more than 1 point' (the interval lies above +1), 'ahead' (above "
+              "0), 'behind' (below 0), 'equivalent within ±1 point' (it contains 0 and lies inside [-1, +1]), "
+              "'undecided' (none of these).")
+
+
+def accuracy_note(table: pd.DataFrame, interval_method: str, split: str = "test") -> str:
     vcon = table[table["column"] == "vcon"]
     selections = sorted(set(vcon["selection"]) - {""})
     if selections == ["configured"] and vcon["q"].nunique() == 1:
@@ -150,11 +139,14 @@ def accuracy_note(table: pd.DataFrame, interval_method: str) -> str:
         which = ("VCON at the best Q per model, dataset and compressor, chosen on the final validation "
                  "metric of the compressed model (shown per cell)")
     how = "Student-t" if interval_method == "t" else "BCa bootstrap"
+    variants = sorted(set(table.loc[table["column"] == "iterative", "variant"]) - {""})
+    iterative = (" Iterative: the variant named in brackets, chosen before the run (the others: iterative.md)."
+                 if variants else "")
     scratch = (f" Row '{SCRATCH_ROW}': the dense model trained on the target alone, without the pretrained start "
                f"(what pretraining is worth).") if (table["compressor"] == SCRATCH_ROW).any() else ""
-    return (f"Test metric x 100, mean ± std over seeds (n = seeds with a result / expected). {which}. "
-            f"Gains: VCON minus the baseline per seed (paired), mean [95 % {how} interval]; "
-            f"{render.SIGNIFICANT} the interval excludes 0. Bold: best compressed result per row.{scratch}")
+    return (f"{split.capitalize()} metric x 100, mean ± std over seeds (n = seeds with a result / expected). {which}."
+            f"{iterative} Gains: VCON minus the baseline per seed (paired), mean [95 % {how} interval] and its class: "
+            f"{CLASS_RULE} Bold: best compressed result per row.{scratch}")
 
 
 def _lead(table: pd.DataFrame) -> list[str]:
@@ -180,20 +172,21 @@ def _accuracy_grid(table: pd.DataFrame, style: str) -> tuple[list[str], list[lis
                 continue
             r = hit.iloc[0]
             if column in GAINS:
-                text = render.format_gain(r["mean"], r["low"], r["high"], int(r["n"]), int(r["expected"]),
-                                          bool(r["excludes_zero"]))
+                text = render.format_gain(r["mean"], r["low"], r["high"], int(r["n"]), int(r["expected"]), r["class"])
             else:
                 text = render.format_cell(r["mean"], r["std"], int(r["n"]), int(r["expected"]))
             if column == "vcon" and show_q and r["q"]:
                 text += f" [Q={r['q']}]"
+            if column == "iterative" and r["variant"]:
+                text += f" [{r['variant']}]"
             row.append(render.bold(text, bool(r["best"]), style))
         body.append(row)
     return header, body
 
 
-def write_accuracy(table: pd.DataFrame, out_dir: Path, interval_method: str, footer: str = "") -> None:
+def write_accuracy(table: pd.DataFrame, out_dir: Path, options: ReportOptions, footer: str = "") -> None:
     write_text(out_dir / "accuracy.csv", table.to_csv(index=False))
-    note = accuracy_note(table, interval_method) if len(table) else "No runs."
+    note = accuracy_note(table, options.interval, options.split) if len(table) else "No runs."
     header, body = _accuracy_grid(table, "md")
     write_text(out_dir / "accuracy.md", f"# Accuracy\n\n{note}\n\n" + render.markdown(header, body)
                + render.md_footer(footer))
@@ -257,17 +250,20 @@ def write_ablation(table: pd.DataFrame, out_dir: Path, schedule: str, footer: st
     write_text(out_dir / "ablation.tex", "\n".join(tex) + render.tex_footer(footer))
 
 
-def write_tables(runs: pd.DataFrame, out_dir: str | Path, headline: dict[str, str], schedule: str = "linear",
-                 reference: bool | None = None, interval_method: str = "t", resamples: int = 10000) -> list[Path]:
+def write_tables(runs: pd.DataFrame, out_dir: str | Path, options: ReportOptions,
+                 reference: bool | None = None) -> list[Path]:
     """All tables into `out_dir`; the reference table when asked, or (None) when our runs hold
     the reference experiment."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    accuracy = accuracy_table(runs, headline, schedule, interval_method, resamples)
+    accuracy = accuracy_table(runs, options)
     notes = table_footer(runs)
-    write_accuracy(accuracy, out, interval_method, notes)
-    write_ablation(ablation_table(runs, schedule), out, schedule, notes)
-    names = ["accuracy", "ablation"]
+    write_accuracy(accuracy, out, options, notes)
+    write_ablation(ablation_table(runs, options.schedule), out, options.schedule, notes)
+    findings.write_comparisons(findings.comparisons_table(accuracy), findings.improvement_table(runs, options), out,
+                               notes)
+    findings.write_iterative(findings.iterative_table(runs, options), out, notes)
+    names = list(catalog.TABLE_NAMES)
     model, dataset = REFERENCE_EXPERIMENT
     if reference is None:
         reference = bool(((runs["model"] == model) & (runs["dataset"] == dataset)).any())

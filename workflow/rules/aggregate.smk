@@ -17,7 +17,7 @@ rule aggregate:
             for path in TABLES
         ],
     log:
-        "results/logs/aggregate.log",
+        f"{LOG_DIR}/aggregate.log",
     params:
         report=report_args(),
     run:

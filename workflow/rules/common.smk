@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 
 from vcon.grid import GridError, canonical_length, check
+from vcon.report import catalog
 from vcon.report.reference import REFERENCE_EXPERIMENT
 
 
@@ -16,8 +17,11 @@ envvars:
 ROOT = Path(workflow.basedir)
 RUNS = "results/runs"
 CELL_CONFIGS = "results/cells"
-TABLE_DIR = "results/tables"
-FIGURE_DIR = "figures"
+REPORT = config.get("report") or {}
+# A study of its own (report.study) keeps its tables and figures apart; its runs are shared.
+STUDY = REPORT.get("study")
+TABLE_DIR = catalog.table_dir(STUDY)
+LOG_DIR = f"results/logs/{STUDY}" if STUDY else "results/logs"
 # Jobs run `python -m vcon ...` from the repository root (the package is found installed or not).
 # `python` is the interpreter running Snakemake (put first on PATH, inherited by local and SLURM
 # jobs) unless `--sdm conda` activates ENVIRONMENT, the project's pinned environment.
@@ -65,24 +69,28 @@ def source(path):
 
 # Aggregation and plotting read their own module sources as inputs: an edit reruns them (mtime).
 AGGREGATE_CODE = [source(f"vcon/report/{m}.py")
-                  for m in ("collect", "checks", "statistics", "tables", "render", "reference", "options", "cli_aggregate")]
-PLOT_CODE = [source(f"vcon/report/{m}.py") for m in ("plots", "statistics", "options", "cli_plot")]
+                  for m in ("collect", "checks", "statistics", "comparisons", "improvement", "headline", "findings",
+                            "tables", "render", "reference", "options", "cli_aggregate")]
+PLOT_CODE = [source(f"vcon/report/{m}.py")
+             for m in ("plots", "statistics", "comparisons", "headline", "options", "cli_plot")]
 
-TABLE_NAMES = ["accuracy", "ablation"]
+TABLE_NAMES = list(catalog.TABLE_NAMES)
 if GRID.has_experiment(*REFERENCE_EXPERIMENT):
     TABLE_NAMES.append("reference")
 TABLES = [f"{TABLE_DIR}/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
 
-REPORT = config.get("report", {})
 
 
 def report_args():
-    """Arguments shared by `vcon aggregate` and `vcon plot`: report.headline_q, the gains' interval
-    and the sweep's shape."""
+    """Arguments shared by `vcon aggregate` and `vcon plot`: report.headline_q and headline_iterative,
+    the gains' interval, the split the tables show and the sweep's shape."""
     value = REPORT.get("headline_q", "best")
     pairs = value.items() if isinstance(value, dict) else [("default", value)]
     args = [f"--headline-q {model}={canonical_length(q) if q != 'best' else q}" for model, q in pairs]
-    args += [f"--interval {REPORT.get('interval', 't')}", f"--bootstrap {REPORT.get('bootstrap', 10000)}"]
+    args += [f"--headline-iterative {model}/{name}={variant}"
+             for model, chosen in REPORT.get("headline_iterative", {}).items() for name, variant in chosen.items()]
+    args += [f"--interval {REPORT.get('interval', 't')}", f"--bootstrap {REPORT.get('bootstrap', 10000)}",
+             f"--split {REPORT.get('split', 'test')}"]
     return " ".join(args + [f"--schedule {config.get('schedule', 'linear')}"])
 
 

@@ -1,12 +1,11 @@
 # One job per figure, each writing PNG and PDF. The data figures read the aggregated tables; the
 # schedules figure reads vcon/schedules.py only. Inputs are named after `vcon plot` options.
+TABLE_FILES = {"runs": f"{TABLE_DIR}/runs.csv", "history": f"{TABLE_DIR}/history.csv"}
 FIGURES = {
-    "beta_ablation": {"runs": f"{TABLE_DIR}/runs.csv"},
-    "transition_curves": {"runs": f"{TABLE_DIR}/runs.csv", "history": f"{TABLE_DIR}/history.csv"},
-    "gains": {"runs": f"{TABLE_DIR}/runs.csv"},
-    "schedules": {"schedules": source("vcon/schedules.py")},
+    figure: {key: TABLE_FILES[key] for key in catalog.FIGURE_INPUTS[figure]} or {"schedules": source("vcon/schedules.py")}
+    for figure in REPORT.get("figures", catalog.DEFAULT_FIGURES)
 }
-FIGURE_FILES = [f"{FIGURE_DIR}/{name}.{ext}" for name in FIGURES for ext in ("png", "pdf")]
+FIGURE_FILES = [f"{catalog.figure_stem(STUDY, name)}.{ext}" for name in FIGURES for ext in ("png", "pdf")]
 
 for figure, figure_inputs in FIGURES.items():
 
@@ -18,10 +17,11 @@ for figure, figure_inputs in FIGURES.items():
             **figure_inputs,
             code=PLOT_CODE,
         output:
-            png=report(f"{FIGURE_DIR}/{figure}.png", caption=f"../report/{figure}.rst", category="Figures"),
-            pdf=f"{FIGURE_DIR}/{figure}.pdf",
+            png=report(f"{catalog.figure_stem(STUDY, figure)}.png", caption=f"../report/{figure}.rst",
+                       category="Figures"),
+            pdf=f"{catalog.figure_stem(STUDY, figure)}.pdf",
         log:
-            f"results/logs/figures/{figure}.log",
+            f"{LOG_DIR}/figures/{figure}.log",
         params:
             report=report_args(),
             figure=figure,
@@ -29,5 +29,6 @@ for figure, figure_inputs in FIGURES.items():
             ENVIRONMENT
         shell:
             "python -m vcon plot --figure {params.figure} --out $(dirname {output.png})"
+            + (f" --prefix {STUDY}_" if STUDY else "")
             + "".join(f" --{key} {{input.{key}}}" for key in figure_inputs if key != "schedules")
             + " {params.report} > {log} 2>&1"
