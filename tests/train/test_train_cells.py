@@ -135,3 +135,22 @@ def test_cli_help_documents_every_key():
     assert result.returncode == 0
     for key in ("model", "dataset", "compressor", "method", "q", "schedule", "original", "epochs", "lr", "seed"):
         assert f"\n  {key} " in result.stdout
+
+
+def test_post_shot_trains_the_same_steps_with_the_same_schedule_as_vcon(dense_run, tmp_path):
+    """Post-shot is VCON with Q = 0: the same optimizer steps, learning rate at every step, data and
+    settings; only beta differs (docs/fidelity.md)."""
+    dense_dir, _ = dense_run
+    runs = {}
+    for method, q in (("posthoc", 0), ("vcon", 7)):
+        config = from_dict({**FAST, "init": str(dense_dir), "compressor": SPECS["prune"], "method": method, "q": q,
+                            "eval_every": 3})
+        runs[method] = train_cell(config, tmp_path / method, quiet=True)
+    posthoc, vcon_run = runs["posthoc"], runs["vcon"]
+    assert [(e["step"], e["lr"]) for e in posthoc["history"]] == [(e["step"], e["lr"]) for e in vcon_run["history"]]
+    assert [e["step"] for e in posthoc["history"]] == [3, 6, 9, 12, 15, 18, 20]  # every 3 steps and the last
+    assert posthoc["config"]["total_steps"] == vcon_run["config"]["total_steps"] == 20
+    differ = {k for k in posthoc["config"] if posthoc["config"][k] != vcon_run["config"][k]}
+    assert differ == {"method", "q"}
+    assert [e["beta"] for e in posthoc["history"]] == [0.0] * 7
+    assert [round(e["beta"], 4) for e in vcon_run["history"][:2]] == [round(1 - 3 / 7, 4), round(1 - 6 / 7, 4)]

@@ -9,6 +9,7 @@ from typing import Any
 
 from vcon import schema_errors
 from vcon.compressors import options as compressor_options
+from vcon.grid import extends
 from vcon.grid.cells import Grid, GridError
 from vcon.grid.expand import expand
 from vcon.grid.parse import IDENTITY_KEYS, LABEL
@@ -59,4 +60,8 @@ def load(path: str | Path) -> Grid:
     if config is None:
         raise GridError(f"{path}: the file is empty; a workflow config needs at least models, compressors, methods "
                         f"and seeds (configs/default.yaml is one)")
+    try:
+        config = extends.resolve(config, Path(path).parent)
+    except GridError as error:
+        raise GridError(f"{path}: {error}") from None
     return check(config, str(path))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from vcon.grid import GridError, canonical_length, check
+from vcon.grid import GridError, canonical_length, check, extends
 from vcon.report import catalog
 from vcon.report.reference import REFERENCE_EXPERIMENT
 
@@ -15,8 +15,16 @@ envvars:
 
 
 ROOT = Path(workflow.basedir)
+CONFIG_FILES = [Path(f) for f in workflow.overwrite_configfiles] or [ROOT / "configs" / "default.yaml"]
 RUNS = "results/runs"
 CELL_CONFIGS = "results/cells"
+# `extends: FILE` (relative to the config file): that config with this one's changes over it.
+try:
+    _resolved = extends.resolve(config, CONFIG_FILES[-1].parent)
+except GridError as error:
+    raise WorkflowError(f"invalid workflow config ({CONFIG_FILES[-1]}):\n{error}")
+config.clear()
+config.update(_resolved)
 REPORT = config.get("report") or {}
 # A study of its own (report.study) keeps its tables and figures apart; its runs are shared.
 STUDY = REPORT.get("study")
@@ -31,9 +39,7 @@ ENVIRONMENT = "../../environment.yaml"
 
 def config_source():
     """The config file(s) this run reads, for error messages."""
-    files = [os.path.relpath(f) for f in workflow.overwrite_configfiles] or [
-        os.path.relpath(ROOT / "configs" / "default.yaml")
-    ]
+    files = [os.path.relpath(f) for f in CONFIG_FILES]
     extra = " with --config overrides" if workflow.config_settings.config_args else ""
     return " + ".join(files) + extra
 
