@@ -321,3 +321,27 @@ def test_bad_seed_sections(seeds, headline_q, message):
     config["seeds"], config["report"]["headline_q"] = seeds, headline_q
     with pytest.raises(GridError, match=re.escape(message)):
         check(config, "x.yaml")
+
+
+def test_extends_merges_mappings_removes_nulls_and_replaces_the_rest(tmp_path):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump(with_variants()))
+    (tmp_path / "child.yaml").write_text(yaml.safe_dump({
+        "extends": "base.yaml", "seeds": [7], "training": {"lr": 0.01},
+        "iterative_variants": {"prune": {"ste": None}}, "report": {"headline_q": "3"}}))
+    grid = load(tmp_path / "child.yaml")
+    cells = list(grid.cells.values())
+    assert {c.seed for c in cells if c.method != "pretrain"} == {"7"}  # a list replaces
+    assert {c.config["lr"] for c in cells if c.method != "pretrain"} == {0.01}  # a mapping merges key by key:
+    assert {c.config["batch_size"] for c in cells if c.method == "posthoc"} == {20}  # the base's other keys stay
+    assert sorted(c.variant for c in cells if c.method == "iterative") == ["t2ep", "t2ep-zhu-gupta"]  # null removes
+
+
+def test_extends_errors_name_the_file(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(GridError, match=r"a\.yaml: extends: .*a\.yaml -> .*b\.yaml -> .*a\.yaml is a cycle"):
+        load(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(GridError, match=r"extends: 'nowhere\.yaml' is not a file .*; allowed: another workflow "
+                                        r"config file, relative to"):
+        load(tmp_path / "c.yaml")

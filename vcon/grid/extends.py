@@ -11,11 +11,15 @@ from vcon.grid.cells import GridError
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """`override` over `base`: mappings key by key, any other value (a list, a number, null) replaced."""
+    """`override` over `base`: mappings key by key; a key set to null is removed (its default applies);
+    any other value (a list, a number, a string) replaces the base's."""
     merged = dict(base)
     for key, value in override.items():
         inner = merged.get(key)
-        merged[key] = merge(inner, value) if isinstance(value, Mapping) and isinstance(inner, Mapping) else value
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge(inner, value) if isinstance(value, Mapping) and isinstance(inner, Mapping) else value
     return merged
 
 

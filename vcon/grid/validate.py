@@ -61,7 +61,7 @@ def load(path: str | Path) -> Grid:
         raise GridError(f"{path}: the file is empty; a workflow config needs at least models, compressors, methods "
                         f"and seeds (configs/default.yaml is one)")
     try:
-        config = extends.resolve(config, Path(path).parent)
+        config = extends.resolve(config, Path(path).parent, (Path(path).resolve(),))
     except GridError as error:
         raise GridError(f"{path}: {error}") from None
     return check(config, str(path))

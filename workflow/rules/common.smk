@@ -20,7 +20,7 @@ RUNS = "results/runs"
 CELL_CONFIGS = "results/cells"
 # `extends: FILE` (relative to the config file): that config with this one's changes over it.
 try:
-    _resolved = extends.resolve(config, CONFIG_FILES[-1].parent)
+    _resolved = extends.resolve(config, CONFIG_FILES[-1].parent, (CONFIG_FILES[-1].resolve(),))
 except GridError as error:
     raise WorkflowError(f"invalid workflow config ({CONFIG_FILES[-1]}):\n{error}")
 config.clear()
