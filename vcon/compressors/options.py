@@ -8,7 +8,7 @@ Imports no torch: the grid reads this module to check a workflow config before a
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,6 +32,7 @@ RANK_STEP_STATES = ("reset", "kept")
 @dataclass(frozen=True)
 class PruneOptions:
     name: ClassVar[str] = "prune"
+    family: ClassVar[str] = "pruning"
     iterative_keys: ClassVar[tuple[str, ...]] = ("gradient", "update_every", "ramp_every", "ramp_start",
                                                  "ramp_updates", "ramp_initial")
     sparsity: float | None = key("share of the weights zeroed; null: 0.9, or 1 - N/M for an N:M granularity", None,
@@ -57,6 +58,12 @@ class PruneOptions:
     ties: str = key("exact (the stated count, lower index first) | keep (keep every weight at the threshold)",
                     "exact", {"enum": list(TIES)})
 
+    def level_label(self) -> str:
+        if ":" in self.granularity:
+            return self.granularity
+        return f"{100 * (0.9 if self.sparsity is None else self.sparsity):g} %" + (
+            " per row" if self.granularity == "row" else "")
+
 
 @dataclass(frozen=True)
 class QuantizedOptions:
@@ -75,20 +82,29 @@ class QuantizedOptions:
 @dataclass(frozen=True)
 class BinaryOptions(QuantizedOptions):
     name: ClassVar[str] = "binary"
+    family: ClassVar[str] = "quantization"
     scale: str = key("one mean |w| per layer or per output row", "layer", {"enum": list(SCALES)})
     sign_zero: str = key("plus (sign(0) = +1) | zero (torch.sign: a weight of 0 stays 0)", "plus",
                          {"enum": list(SIGN_ZEROS)})
+
+    def level_label(self) -> str:
+        return "1 bit"
 
 
 @dataclass(frozen=True)
 class QuantOptions(QuantizedOptions):
     name: ClassVar[str] = "quant"
+    family: ClassVar[str] = "quantization"
     bits: int = key("bits of the symmetric uniform grid", 4, {"type": "integer", "minimum": 2, "maximum": 8})
+
+    def level_label(self) -> str:
+        return f"{self.bits} bits"
 
 
 @dataclass(frozen=True)
 class LowRankOptions:
     name: ClassVar[str] = "lowrank"
+    family: ClassVar[str] = "low rank"
     iterative_keys: ClassVar[tuple[str, ...]] = ("start_rank", "rank_stages", "optimizer_state")
     rank: int = key("rank of the truncated SVD", 16, {"type": "integer", "minimum": 1})
     start_rank: int | None = key("first rank of the iterative baseline; null: 4 * rank, capped by the layer", None,
@@ -100,6 +116,9 @@ class LowRankOptions:
     optimizer_state: str = key("the factors' optimizer state at a rank step of the iterative baseline: reset "
                                "(dropped: the re-truncated factors are a new basis) | kept (the old basis's moments "
                                "carry on, design 1)", "reset", {"enum": list(RANK_STEP_STATES)})
+
+    def level_label(self) -> str:
+        return f"rank {self.rank}"
 
 
 OPTIONS: dict[str, type] = {options.name: options
@@ -117,6 +136,11 @@ def schema() -> dict[str, Any]:
                    "then": {"additionalProperties": False, "properties": {"name": {}, **properties(options)}}}
                   for name, options in OPTIONS.items()],
     }
+
+
+def options_of(spec: Mapping[str, Any]) -> Any:
+    """The options dataclass of a compressor spec (no checks beyond the keys: the compressor checks)."""
+    return OPTIONS[spec["name"]](**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "name"})
 
 
 def iterative_variants_schema(label_pattern: str) -> dict[str, Any]:

@@ -8,9 +8,13 @@ FIGURE_INPUTS: dict[str, tuple[str, ...]] = {
     "transition_curves": ("runs", "history"),
     "gains": ("runs",),
     "schedules": (),
+    "accuracy_vs_size": ("runs",),
+    "gain_vs_damage": ("runs",),
 }
 DEFAULT_FIGURES = ("beta_ablation", "transition_curves", "gains", "schedules")
-TABLE_NAMES = ("accuracy", "ablation", "comparisons", "iterative")  # and reference, for the authors' experiment
+# each as .csv, .md and .tex; and reference, for the authors' experiment
+TABLE_NAMES = ("accuracy", "ablation", "comparisons", "iterative", "size", "damage")
+EXTRA_TABLE_FILES = ("improvement.csv", "damage_fit.csv")
 SPLITS = ("test", "validation")  # what the tables show: the test metric, or the final validation metric
 
 

@@ -291,4 +291,8 @@ def draw(name: str, out_dir: str | Path, runs: pd.DataFrame | None = None, histo
         return transition_curves(runs, history if history is not None else pd.DataFrame(), stem, options)
     if name == "gains":
         return gains(runs, stem, options)
+    if name in ("accuracy_vs_size", "gain_vs_damage"):
+        from vcon.report import plots_levels
+
+        return getattr(plots_levels, name)(runs, stem, options)
     raise ValueError(f"unknown figure {name!r}; valid: {', '.join(FIGURES)}")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from vcon.atomic import write_text
 from vcon.grid import DENSE, DENSE_SCRATCH, PRETRAIN
-from vcon.report import catalog, findings, render
+from vcon.report import catalog, findings, levels, render
 from vcon.report.checks import drift_note
 from vcon.report.reference import REFERENCE_EXPERIMENT, reference_table, write_reference
 from vcon.report.headline import Group, experiments, groups
@@ -263,6 +263,7 @@ def write_tables(runs: pd.DataFrame, out_dir: str | Path, options: ReportOptions
     findings.write_comparisons(findings.comparisons_table(accuracy), findings.improvement_table(runs, options), out,
                                notes)
     findings.write_iterative(findings.iterative_table(runs, options), out, notes)
+    levels.write_levels(levels.size_table(runs, options), levels.damage_table(runs, options), out, notes)
     names = list(catalog.TABLE_NAMES)
     model, dataset = REFERENCE_EXPERIMENT
     if reference is None:
@@ -270,4 +271,5 @@ def write_tables(runs: pd.DataFrame, out_dir: str | Path, options: ReportOptions
     if reference:
         write_reference(reference_table(runs), out)
         names.append("reference")
-    return [out / f"{name}.{ext}" for name in names for ext in ("csv", "md", "tex")]
+    return [out / f"{name}.{ext}" for name in names for ext in ("csv", "md", "tex")] + [
+        out / name for name in catalog.EXTRA_TABLE_FILES]

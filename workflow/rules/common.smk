@@ -76,14 +76,16 @@ def source(path):
 # Aggregation and plotting read their own module sources as inputs: an edit reruns them (mtime).
 AGGREGATE_CODE = [source(f"vcon/report/{m}.py")
                   for m in ("collect", "checks", "statistics", "comparisons", "improvement", "headline", "findings",
-                            "tables", "render", "reference", "options", "cli_aggregate")]
+                            "levels", "tables", "render", "reference", "options", "catalog", "cli_aggregate")]
 PLOT_CODE = [source(f"vcon/report/{m}.py")
-             for m in ("plots", "statistics", "comparisons", "headline", "options", "cli_plot")]
+             for m in ("plots", "plots_levels", "levels", "statistics", "comparisons", "headline", "options", "catalog",
+                       "cli_plot")]
 
 TABLE_NAMES = list(catalog.TABLE_NAMES)
 if GRID.has_experiment(*REFERENCE_EXPERIMENT):
     TABLE_NAMES.append("reference")
-TABLES = [f"{TABLE_DIR}/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")]
+TABLES = [f"{TABLE_DIR}/{name}.{ext}" for name in TABLE_NAMES for ext in ("csv", "md", "tex")] + [
+    f"{TABLE_DIR}/{name}" for name in catalog.EXTRA_TABLE_FILES]
 
 
 

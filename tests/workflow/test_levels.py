@@ -1,0 +1,59 @@
+"""The level map (configs/levels.yaml): the least-squares line of gain against damage, by hand; the
+size and damage tables from a runs table with two levels."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from vcon.report import levels
+from vcon.report.options import ReportOptions
+
+
+def test_fit_line_against_numbers_by_hand():
+    # x 1..4, y 2, 3, 5, 6: Sxx = 5, Sxy = 7, slope 1.4, intercept 0.5; residuals .1 -.3 .3 -.1, SSE 0.2,
+    # s = sqrt(0.2 / 2), se(slope) = s / sqrt(5), t(0.975, 2) = 4.302652729749464
+    fit = levels.fit_line([1, 2, 3, 4], [2, 3, 5, 6])
+    half = 4.302652729749464 * math.sqrt(0.1) / math.sqrt(5)
+    assert (fit["slope"], fit["intercept"], fit["points"]) == pytest.approx((1.4, 0.5, 4))
+    assert (fit["slope_low"], fit["slope_high"]) == pytest.approx((1.4 - half, 1.4 + half))
+    assert fit["damage_at_zero"] == pytest.approx(-0.5 / 1.4)
+    line, low, high = levels.band(fit, [2.5])  # at the mean of x the band's half-width is t s / sqrt(k)
+    assert (line[0], high[0] - line[0]) == pytest.approx((4.0, 4.302652729749464 * math.sqrt(0.1) / 2))
+    assert math.isnan(levels.fit_line([1, 2], [3, 4])["slope"])  # two points: no interval
+    assert math.isnan(levels.fit_line([2, 2, 2], [1, 2, 3])["slope"])
+
+
+def _runs() -> pd.DataFrame:
+    """Two prune levels, seeds 0 and 1: dense 90, 92; p50 post-shot 89, 90, VCON 90, 91; p90 post-shot
+    70, 74, VCON 80, 82."""
+    rows = []
+    specs = {"p50": '{"name": "prune", "sparsity": 0.5}', "p90": '{"name": "prune", "sparsity": 0.9}'}
+    sizes = {"p50": 300_000, "p90": 90_000}
+    values = {("dense", ""): (90, 92), ("posthoc", "p50"): (89, 90), ("vcon", "p50"): (90, 91),
+              ("posthoc", "p90"): (70, 74), ("vcon", "p90"): (80, 82)}
+    for (method, label), pair in values.items():
+        for seed, value in enumerate(pair):
+            rows.append({"run": f"{method}/{label}/{seed}", "model": "m", "dataset": "d",
+                         "start": "" if method == "dense" else "pretrained", "compressor": label or "none",
+                         "method": method, "q": "10" if method == "vcon" else "0", "schedule": "linear",
+                         "iterative_variant": "", "seed": str(seed), "compressor_spec": specs.get(label, ""),
+                         "status": "ok", "metric": "accuracy", "value": value / 100, "val_final": value / 100,
+                         "compression.model.bytes_compressed": sizes.get(label), "compression.model.bytes_dense": 500_000})
+    return pd.DataFrame(rows)
+
+
+def test_size_and_damage_tables():
+    options = ReportOptions(headline_q={"default": "10"})
+    size = levels.size_table(_runs(), options)
+    assert list(size["method"]) == ["dense", "posthoc", "vcon", "posthoc", "vcon"]
+    assert list(size["bytes"]) == [500_000, 300_000, 300_000, 90_000, 90_000]
+    assert list(size["level"]) == ["", "50 %", "50 %", "90 %", "90 %"] and set(size["family"]) == {"", "pruning"}
+    assert list(size["mean"]) == pytest.approx([91.0, 89.5, 90.5, 72.0, 81.0])
+    damage = levels.damage_table(_runs(), options).set_index("compressor")
+    assert damage.loc["p50", "damage"] == pytest.approx(1.5) and damage.loc["p90", "damage"] == pytest.approx(19.0)
+    assert (damage.loc["p90", "gain_posthoc"], damage.loc["p50", "gain_posthoc"]) == pytest.approx((9.0, 1.0))
+    assert math.isnan(damage.loc["p90", "gain_iterative"])  # no iterative runs in this grid
+    fit = levels.fits(damage.reset_index()).set_index("baseline")
+    assert math.isnan(fit.loc["posthoc", "slope"])  # two points make a line but no interval
