@@ -48,7 +48,7 @@ def size_table(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
         base = {"model": group.model, "dataset": group.dataset, "start": group.start}
         if (group.model, group.dataset) not in dense_done and len(group.dense):
             dense_done.add((group.model, group.dataset))
-            size = pd.to_numeric(group.runs.get(DENSE_BYTES), errors="coerce").dropna()
+            size = _bytes(group.runs, DENSE_BYTES)
             rows.append({**base, "compressor": "", "family": "", "level": "", "structured": "", "method": DENSE,
                          "variant": "", "bytes": size.median() if len(size) else math.nan,
                          **_accuracy(group.dense)})
@@ -56,13 +56,17 @@ def size_table(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
             frame = group.method(method)
             if frame.empty:
                 continue
-            size = pd.to_numeric(frame.get(BYTES), errors="coerce").dropna()
+            size = _bytes(frame, BYTES)
             rows.append({**base, "compressor": group.compressor, "family": family, "level": level,
                          "structured": structured, "method": method,
                          "variant": group.variant if method == "iterative" else "",
                          "bytes": size.median() if len(size) else math.nan, **_accuracy(frame)})
     return pd.DataFrame(rows, columns=["model", "dataset", "start", "compressor", "family", "level", "structured",
                                        "method", "variant", "bytes", "mean", "std", "n", "expected", "low", "high"])
+
+
+def _bytes(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column], errors="coerce").dropna() if column in frame else pd.Series(dtype=float)
 
 
 def _accuracy(frame: pd.DataFrame) -> dict[str, float]:
