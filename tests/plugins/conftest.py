@@ -1,6 +1,6 @@
 """Plugins installed from outside the vcon package, without touching the environment: the example
-package pip-installed into a folder of its own once per session, and distributions made by hand (a
-.dist-info folder with METADATA and entry_points.txt beside their modules)."""
+package pip-installed into a folder of its own once per session, and `installed` to put such folders
+(or those of distributions.make_distribution) on the paths."""
 from __future__ import annotations
 
 import os
@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from workflow_run import REPO
 
 from vcon import plugins
 from vcon.grid import workflow_schema
 
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "vcon-plugin-example"
 
 
@@ -29,21 +29,6 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", "--target", str(site), str(source)], check=True, capture_output=True)
     return site
-
-
-def make_distribution(root: Path, name: str, entry_points: dict[str, dict[str, str]],
-                      modules: dict[str, str] | None = None) -> Path:
-    """A distribution `name` 0.1 installed by hand into `root`: its entry points by group, and its
-    modules (file name -> source)."""
-    info = root / f"{name.replace('-', '_')}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("".join(
-        f"[{group}]\n" + "".join(f"{key} = {value}\n" for key, value in points.items()) + "\n"
-        for group, points in entry_points.items()))
-    for file, text in (modules or {}).items():
-        (root / file).write_text(text)
-    return root
 
 
 @pytest.fixture

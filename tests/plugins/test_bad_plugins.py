@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, make_distribution
+from distributions import make_distribution
+from workflow_run import REPO
 
 from vcon.compressors import SpecError, from_spec, list_compressors
 from vcon.compressors.options import OPTIONS
