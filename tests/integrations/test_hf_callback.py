@@ -55,14 +55,20 @@ def _trainer(data, tmp_path, callbacks, seed: int = 0) -> Trainer:
 
 
 class BetaSeen(TrainerCallback):
-    """Records the beta every training batch runs with (a forward pre-hook on one compressed layer)."""
+    """Records the beta and the step every training batch runs with (a forward pre-hook on one
+    compressed layer)."""
 
     def __init__(self) -> None:
         self.betas: list[float] = []
+        self.steps: list[int] = []
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
-        layer = vcon.vanishing_layers(model)[0]
-        layer.register_forward_pre_hook(lambda module, _: self.betas.append(module.beta) if module.training else None)
+        vcon.vanishing_layers(model)[0].register_forward_pre_hook(self.record)
+
+    def record(self, layer, inputs) -> None:
+        if layer.training:
+            self.betas.append(layer.beta)
+            self.steps.append(layer.step)
 
 
 class Interrupted(Exception):
@@ -87,6 +93,7 @@ def test_beta_is_set_per_optimizer_step_and_logged(data, tmp_path):
     trainer.train()
     # q = 8: beta = 1 - step / 8 at optimizer steps 0..5, each for both accumulated batches
     assert seen.betas == [1.0, 1.0, 0.875, 0.875, 0.75, 0.75, 0.625, 0.625, 0.5, 0.5, 0.375, 0.375]
+    assert seen.steps == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     logged = [entry for entry in trainer.state.log_history if "loss" in entry]
     assert [(entry["step"], entry["vcon/beta"]) for entry in logged] == [(2, 0.75), (4, 0.5), (6, 0.25)]
     for entry in logged:
@@ -117,7 +124,7 @@ def test_a_resume_after_an_interruption_ends_with_the_same_weights(data, tmp_pat
     seen = BetaSeen()
     again = _trainer(data, tmp_path / "stopped", [VconCallback(PRUNE, q=4), seen], seed=1)  # other init weights
     again.train(resume_from_checkpoint=str(tmp_path / "stopped" / "checkpoint-3"))
-    assert seen.betas == [0.25, 0.25, 0.0, 0.0, 0.0, 0.0]  # steps 3, 4, 5 of q = 4
+    assert (seen.betas, seen.steps) == ([0.25, 0.25, 0.0, 0.0, 0.0, 0.0], [3, 3, 4, 4, 5, 5])  # q = 4
     expected, resumed = whole.model.state_dict(), again.model.state_dict()
     assert list(expected) == list(resumed)
     assert all(torch.equal(expected[key], resumed[key]) for key in expected)
