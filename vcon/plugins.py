@@ -127,6 +127,12 @@ def instances_of(cls: type[T], example: str) -> Callable[[Any, str], T]:
 _GROUPS: list[PluginGroup[Any]] = []
 
 
+def distributions() -> dict[str, str]:
+    """Name -> version of each installed distribution that declares a plugin of a registry made so far."""
+    return {point.dist.name: point.dist.version for group in {g.group for g in _GROUPS}
+            for points in _declared(group).values() for point in points if point.dist is not None}
+
+
 def rescan() -> None:
     """Read the entry points again and forget every plugin loaded so far (after installing or
     removing a distribution in a running process; tests)."""

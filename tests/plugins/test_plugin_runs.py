@@ -38,6 +38,7 @@ def test_vcon_train_runs_a_cell_of_the_plugin(tmp_path):
     assert metrics["cell"]["compressor"] == "random-prune" and metrics["cell"]["dataset"] == "bars"
     assert metrics["config"]["compressor"] == {"name": "random-prune", "sparsity": 0.75, "seed": 3}
     assert [row["step"] for row in metrics["history"]] == [5]  # 100 images / batch 20
+    assert metrics["environment"]["packages"]["vcon-plugin-example"] == "0.1.0"
     total = metrics["compression"]["total"]
     assert (total["weights"], total["zeros"]) == (WEIGHTS, ZEROS_75) == (131072, 98304)
 
