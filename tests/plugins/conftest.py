@@ -21,13 +21,15 @@ EXAMPLE = REPO / "examples" / "vcon-plugin-example"
 
 @pytest.fixture(scope="session")
 def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """examples/vcon-plugin-example installed by pip into a folder (built from a copy: setuptools
-    writes build/ and *.egg-info next to the sources)."""
+    """examples/vcon-plugin-example installed by pip into a folder, offline: built from a copy
+    (setuptools writes build/ and *.egg-info next to the sources) with the environment's setuptools
+    (torch requires one that builds wheels)."""
     source = tmp_path_factory.mktemp("example-source") / EXAMPLE.name
     shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     site = tmp_path_factory.mktemp("example-site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(site), str(source)], check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                             "--no-index", "--target", str(site), str(source)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
     return site
 
 
