@@ -96,27 +96,27 @@ def test_vcon_train_names_the_broken_plugin_in_one_line_and_writes_nothing(tmp_p
                              f"import: RuntimeError: boom; fix the plugin, or uninstall broken-options\n")
 
 
-FIELD = 'level: float = key("how much", 0.5, {"type": "number"})'
+def _options(*body: str, decorator: str = "@dataclass(frozen=True)") -> str:
+    return "\n".join([decorator, "class Options:", *(f"    {line}" for line in body)])
+
+
+NAMED = ("name: ClassVar[str] = 'bad'", "implementation: ClassVar[str] = 'bad_impl:Mine'")
 BAD_OPTIONS = [
     ("class Options: pass",
      "it names <class 'bad_options.Options'>, not an options dataclass (@dataclass(frozen=True) class ...Options "
      "with vcon.keys.key(doc, default, schema) fields, as in vcon.compressors.options)"),
-    ("@dataclass\nclass Options:\n    name: ClassVar[str] = 'bad'", "Options is not frozen; declare it @dataclass(frozen=True)"),
-    ("@dataclass(frozen=True)\nclass Options:\n    name: ClassVar[str] = 'other'",
+    (_options(*NAMED, decorator="@dataclass"), "Options is not frozen; declare it @dataclass(frozen=True)"),
+    (_options("name: ClassVar[str] = 'other'"),
      "Options.name must be its entry point's name: declare name: ClassVar[str] = 'bad'"),
-    ("@dataclass(frozen=True)\nclass Options:\n    name: str = 'bad'",
-     "Options.name must be its entry point's name: declare name: ClassVar[str] = 'bad'"),
-    ("@dataclass(frozen=True)\nclass Options:\n    name: ClassVar[str] = 'bad'\n    implementation: ClassVar[str] = 'x'",
+    (_options("name: str = 'bad'"), "Options.name must be its entry point's name: declare name: ClassVar[str] = 'bad'"),
+    (_options(NAMED[0], "implementation: ClassVar[str] = 'x'"),
      "Options.implementation is 'x'; declare implementation: ClassVar[str] = 'module:Class', the compressor class "
      "built on Options"),
-    (f"@dataclass(frozen=True)\nclass Options:\n    name: ClassVar[str] = 'bad'\n    implementation: ClassVar[str] = "
-     f"'bad_impl:Mine'\n    level: float = 0.5", "Options.level is not declared with vcon.keys.key(doc, default, schema)"),
-    (f"@dataclass(frozen=True)\nclass Options:\n    name: ClassVar[str] = 'bad'\n    implementation: ClassVar[str] = "
-     f"'bad_impl:Mine'\n    {FIELD.replace('number', 'numbr')}",
+    (_options(*NAMED, "level: float = 0.5"), "Options.level is not declared with vcon.keys.key(doc, default, schema)"),
+    (_options(*NAMED, "level: float = key('how much', 0.5, {'type': 'numbr'})"),
      "Options.level: its schema {'type': 'numbr'} is not a JSON schema ('numbr' is not valid under any of the given "
      "schemas)"),
-    (f"@dataclass(frozen=True)\nclass Options:\n    name: ClassVar[str] = 'bad'\n    implementation: ClassVar[str] = "
-     f"'bad_impl:Mine'\n    level: float = key('how much', -1, {{'type': 'number', 'minimum': 0}})",
+    (_options(*NAMED, "level: float = key('how much', -1, {'type': 'number', 'minimum': 0})"),
      "Options.level: its default -1 is not allowed by its own schema {'type': 'number', 'minimum': 0}"),
 ]
 

@@ -63,7 +63,8 @@ def implementation(declared: Any, name: str) -> type:
     options = checked_options(declared, name)
     module, _, attribute = options.implementation.partition(":")
     cls = getattr(importlib.import_module(module), attribute)
-    if not (isinstance(cls, type) and issubclass(cls, options) and issubclass(cls, (WeightCompressor, FactorCompressor))):
+    kinds = (WeightCompressor, FactorCompressor)
+    if not (isinstance(cls, type) and issubclass(cls, options) and issubclass(cls, kinds)):
         raise BadDeclaration(f"{options.implementation} is {cls!r}, not a compressor class built on "
                              f"{options.__qualname__}: @dataclass(frozen=True) class "
                              f"{attribute}({options.__qualname__}, WeightCompressor) (or FactorCompressor)")

@@ -49,7 +49,8 @@ class VconCallback(TrainerCallback):
         if isinstance(q, bool) or not isinstance(q, int) or q < 0:
             raise ValueError(f"VconCallback: q = {q!r} is not allowed; allowed: optimizer steps, an integer >= 0")
         if schedule not in schedules.BETA_SCHEDULES:
-            raise ValueError(f"VconCallback: unknown schedule {schedule!r}{did_you_mean(schedule, schedules.BETA_SCHEDULES)}; "
+            raise ValueError(f"VconCallback: unknown schedule {schedule!r}"
+                             f"{did_you_mean(schedule, schedules.BETA_SCHEDULES)}; "
                              f"allowed: {', '.join(schedules.BETA_SCHEDULES)}")
         self.compressor = from_spec(spec)
         self.q, self.schedule, self.layers, self.original, self.compact = q, schedule, layers, original, compact
