@@ -22,15 +22,15 @@ class UnknownName(ValueError):
 
 class Registry(Generic[T]):
     """Names of one kind (dataset, model, compressor) -> their entries, each name registered once;
-    with an entry-point `group`, also the names other installed packages declare there, each made an
-    entry by `adopt(loaded object, name)` (`vcon.plugins`). A name that cannot be used (a plugin's that
-    clashes with a registered name or fails to load) is not in the registry: `get` raises, and
-    `unknown` gives, the reason."""
+    with an entry-point `group` (and its `adopt`), also the names other installed packages declare
+    there, each made an entry by `adopt(loaded object, name)` (`vcon.plugins`). A name that cannot
+    be used (a plugin's that clashes with a registered name or fails to load) is not in the
+    registry: `get` raises, and `unknown` gives, the reason."""
 
     def __init__(self, kind: str, group: str | None = None, adopt: Callable[[Any, str], T] | None = None) -> None:
         self.kind = kind
         self._entries: dict[str, T] = {}
-        self._plugins = PluginGroup(group, kind, adopt) if group is not None and adopt is not None else None
+        self._plugins = PluginGroup(group, kind, adopt) if group is not None else None
 
     def add(self, name: str, entry: T) -> T:
         if name in self._entries:
