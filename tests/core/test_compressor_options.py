@@ -26,7 +26,7 @@ def test_the_registered_compressors_are_the_declared_options():
 
 @pytest.mark.parametrize("name", sorted(options.OPTIONS))
 def test_a_compressor_has_exactly_the_fields_of_its_options(name):
-    cls, declared = COMPRESSORS.get(name), options.OPTIONS[name]
+    cls, declared = COMPRESSORS.get(name), options.OPTIONS.get(name)
     assert issubclass(cls, declared) and cls.name == declared.name == name
     assert _field_facts(cls) == _field_facts(declared)
     assert all(f.metadata["doc"] and f.metadata["schema"] for f in dataclasses.fields(declared))

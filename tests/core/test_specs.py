@@ -8,7 +8,8 @@ def test_registry_lists_the_compressors():
 
 
 @pytest.mark.parametrize("spec,message", [
-    ({"name": "prun"}, r"unknown compressor 'prun' \(did you mean 'prune'\?\); valid compressors: binary, lowrank, prune, quant"),
+    ({"name": "prun"},
+     r"unknown compressor 'prun' \(did you mean 'prune'\?\); registered compressors: binary, lowrank, prune, quant"),
     ({"sparsity": 0.9}, r"a mapping with a 'name' key"),
     ({"name": "prune", "sparsity": 1.0}, r"sparsity must be a number in \[0, 1\), got 1.0"),
     ({"name": "prune", "sparsity": -0.1}, r"sparsity must be a number in \[0, 1\)"),

@@ -34,7 +34,7 @@ TRAIN_CASES = [
     ("bits-nine", {"compressor": {"name": "quant", "bits": 9}}, ["quant: bits must be an integer in 2..8", "got 9"]),
     ("bits-one", {"compressor": {"name": "quant", "bits": 1}}, ["quant: bits must be an integer in 2..8", "got 1"]),
     ("compressor-name", {"compressor": {"name": "prunning"}},
-     ["unknown compressor 'prunning'", "did you mean 'prune'?", "valid compressors: binary, lowrank, prune, quant"]),
+     ["unknown compressor 'prunning'", "did you mean 'prune'?", "registered compressors: binary, lowrank, prune, quant"]),
     ("compressor-option", {"compressor": {"name": "prune", "sparsty": 0.5}},
      ["prune: unknown key 'sparsty'", "did you mean 'sparsity'?", "valid keys: sparsity"]),
     ("model-name", {"model": "vit-digit"}, ["model: unknown model 'vit-digit'", "did you mean 'vit-digits'",

@@ -118,7 +118,7 @@ def test_q_longer_than_the_run_is_an_error_before_training(tmp_path):
     ("model=vit-digts", "did you mean 'vit-digits'"),
     ("dataset=digitz", "did you mean 'digits'"),
     ("method=gradual", "method = 'gradual' is not allowed; allowed: one of posthoc, iterative, vcon"),
-    ("compressor={name: pruning}", "valid compressors: binary, lowrank, prune, quant"),
+    ("compressor={name: pruning}", "registered compressors: binary, lowrank, prune, quant"),
     ("optimiser=sgd", "unknown key 'optimiser'"),
 ])
 def test_cli_rejects_bad_cells_before_training(tmp_path, override, message):

@@ -1,5 +1,6 @@
 """Compressors: small frozen configs, registered by name. Adding one is an options class in
-`vcon.compressors.options` plus one module, imported in `_BUILT_IN` below.
+`vcon.compressors.options` plus one module, imported in `_BUILT_IN` below; another installed package
+adds one through the entry-point group `vcon.compressors` (`vcon.compressors.declared`).
 
 Importing the package imports no torch (`vcon.compressors.options` declares every option for the
 workflow schema); the names below, and the registration of the built-in compressors, come on first use.

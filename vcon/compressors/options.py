@@ -4,6 +4,7 @@ which keys only shape its iterative baseline (`iterative_keys`: what a workflow'
 
 Each compressor class takes its fields from its options (`class Prune(PruneOptions, WeightCompressor)`),
 and the workflow schema's `$defs.compressor` is built from them (`schema()`), so neither copies them.
+`OPTIONS` holds them with those of plugin compressors (`vcon.compressors.declared`).
 Imports no torch: the grid reads this module to check a workflow config before any job.
 """
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from vcon.compressors.declared import checked_options
 from vcon.keys import key, properties
+from vcon.names import Registry
 from vcon.schedules import INQ_SHARES
 
 # prune
@@ -121,8 +124,10 @@ class LowRankOptions:
         return f"rank {self.rank}"
 
 
-OPTIONS: dict[str, type] = {options.name: options
-                            for options in (PruneOptions, BinaryOptions, QuantOptions, LowRankOptions)}
+# The built-ins', and those other installed packages declare (entry-point group vcon.compressors).
+OPTIONS: Registry[type] = Registry("compressor", "vcon.compressors", checked_options)
+for _options in (PruneOptions, BinaryOptions, QuantOptions, LowRankOptions):
+    OPTIONS.add(_options.name, _options)
 
 
 def schema() -> dict[str, Any]:

@@ -1,14 +1,18 @@
-"""The compressor registry: names in specs map to compressor config classes."""
+"""The compressor registry: names in specs map to compressor config classes (built in, registered
+with `register_compressor`, or a plugin's, `vcon.compressors.declared`)."""
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from vcon import schema_errors
 from vcon.compressors.base import Compressor, SpecError
+from vcon.compressors.declared import implementation
+from vcon.keys import properties
 from vcon.names import Registry, did_you_mean
 
-COMPRESSORS: Registry[type[Compressor]] = Registry("compressor")
+COMPRESSORS: Registry[type[Compressor]] = Registry("compressor", "vcon.compressors", implementation)
 
 
 def register_compressor(cls: type[Compressor]) -> type[Compressor]:
@@ -30,10 +34,7 @@ def from_spec(spec: Mapping[str, Any] | Compressor) -> Compressor:
         )
     name = spec["name"]
     if name not in COMPRESSORS:
-        raise SpecError(
-            f"unknown compressor {name!r}{did_you_mean(name, list_compressors())}; "
-            f"valid compressors: {', '.join(list_compressors())}"
-        )
+        raise SpecError(COMPRESSORS.unknown(name))
     cls = COMPRESSORS.get(name)
     keys = [f.name for f in dataclasses.fields(cls)]
     options = {k: v for k, v in spec.items() if k != "name"}
@@ -42,4 +43,11 @@ def from_spec(spec: Mapping[str, Any] | Compressor) -> Compressor:
             raise SpecError(
                 f"{name}: unknown key {key!r}{did_you_mean(key, keys)}; valid keys: {', '.join(keys)}"
             )
-    return cls(**options)
+    compressor = cls(**options)
+    # The class checks its values first (its messages name the fix), then every key its declared
+    # schema, which catches what a plugin's class leaves unchecked.
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in options.items()}  # as YAML spells them
+    lines = schema_errors.problems(values, {"type": "object", "properties": properties(cls)})
+    if lines:
+        raise SpecError(f"{name}: {lines[0]}")
+    return compressor

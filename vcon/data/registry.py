@@ -2,7 +2,9 @@
 against before any job starts (training examples, classes, whether it is read from files).
 
 `@register_dataset(name, ...)` on a `(DatasetOptions) -> DatasetBundle`. Registering imports no
-torch: builder modules import it inside their builders, so `import vcon.data` stays cheap.
+torch: builder modules import it inside their builders, so `import vcon.data` stays cheap. Another
+installed package adds a dataset as a `DatasetEntry` under the entry-point group `vcon.datasets`
+(`vcon.plugins`).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vcon.names import Registry
+from vcon.plugins import instances_of
 
 if TYPE_CHECKING:
     from vcon.data.bundle import DatasetBundle, DatasetOptions
@@ -21,12 +24,14 @@ Builder = Callable[["DatasetOptions"], "DatasetBundle"]
 @dataclass(frozen=True)
 class DatasetEntry:
     builder: Builder
-    train_size: int | None  # training examples; None when it depends on the local copy
-    classes: int | None  # 1 = regression; None when it depends on the local copy
-    files: bool  # read from files to download or place (`vcon fetch`), not made by the code
+    train_size: int | None = None  # training examples; None when it depends on the local copy
+    classes: int | None = None  # 1 = regression; None when it depends on the local copy
+    files: bool = False  # read from files to download or place (`vcon fetch`), not made by the code
 
 
-DATASETS: Registry[DatasetEntry] = Registry("dataset")
+DATASETS: Registry[DatasetEntry] = Registry(
+    "dataset", "vcon.datasets",
+    instances_of(DatasetEntry, "a vcon.data.registry.DatasetEntry(builder, train_size=..., classes=...)"))
 
 
 def register_dataset(name: str, train_size: int | None = None, classes: int | None = None,

@@ -40,13 +40,23 @@ def workflow_schema() -> dict[str, Any]:
 def check(config: Any, source: str) -> Grid:
     """Validate a workflow config against the JSON schema, then expand it; every GridError names
     `source` (the config file) and the path inside it."""
-    lines = schema_errors.problems(config, workflow_schema(), IDENTITY_KEYS)
+    lines = _unusable_compressors(config) or schema_errors.problems(config, workflow_schema(), IDENTITY_KEYS)
     if lines:
         raise GridError(schema_errors.message(lines, source))
     try:
         return expand(config or {})
     except GridError as error:
         raise GridError(f"{source}: {error}") from None
+
+
+def _unusable_compressors(config: Any) -> list[str]:
+    """The compressors named after a plugin that cannot be used, each with the reason (the schema would
+    only say that the name is not allowed)."""
+    specs = config.get("compressors") if isinstance(config, dict) else None
+    if not isinstance(specs, dict):
+        return []
+    return [f"compressors.{label}.name: {problem}" for label, spec in specs.items() if isinstance(spec, dict)
+            if (problem := compressor_options.OPTIONS.problem(spec.get("name")))]
 
 
 def load(path: str | Path) -> Grid:

@@ -2,7 +2,8 @@
 against before any job starts (the width that bounds a low-rank rank, the hub checkpoint).
 
 `@register_model(name, width=...)` on a `(num_classes, input_spec, init) -> Classifier` builder.
-Registering imports no torch: builder modules import it inside their builders.
+Registering imports no torch: builder modules import it inside their builders. Another installed
+package adds a model as a `ModelEntry` under the entry-point group `vcon.models` (`vcon.plugins`).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vcon.names import Registry
+from vcon.plugins import instances_of
 
 if TYPE_CHECKING:
     from vcon.models.classifier import Classifier
@@ -27,7 +29,8 @@ class ModelEntry:
     family: str | None = None  # hf-vit, hf-bert, timm-vit
 
 
-MODELS: Registry[ModelEntry] = Registry("model")
+MODELS: Registry[ModelEntry] = Registry(
+    "model", "vcon.models", instances_of(ModelEntry, "a vcon.models.registry.ModelEntry(builder, width=...)"))
 
 
 def register_model(name: str, width: int | None = None, hub_id: str | None = None,

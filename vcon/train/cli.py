@@ -5,12 +5,13 @@ import argparse
 import os
 import sys
 
-from vcon.train.config import describe_keys
+from vcon.train.config import describe_compressors, describe_keys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = "cell config keys (YAML file or --set):\n" + describe_keys()
+    parser.epilog = "cell config keys (YAML file or --set):\n" + describe_keys() + \
+        "\n\ncompressor specs ({name: NAME, KEY: VALUE, ...}), each NAME with its keys:\n" + describe_compressors()
     parser.add_argument("--config", help="YAML file describing one cell (keys below); omitted keys take their defaults")
     parser.add_argument("--out", required=True, help="run folder: receives metrics.json, history.csv, config.yaml, checkpoints")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

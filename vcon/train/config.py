@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +94,21 @@ class CellConfig:
 FIELDS = {f.name: f for f in dataclasses.fields(CellConfig)}
 
 
-def describe_keys() -> str:
-    """Every key with its default, for `vcon train --help`."""
-    lines = []
-    for name, f in FIELDS.items():
-        lines.append(f"  {name:<16} {f.metadata['doc']} (default: {f.default!r})")
-    return "\n".join(lines)
+def describe_keys(fields: Iterable[dataclasses.Field] = FIELDS.values(), indent: str = "  ") -> str:
+    """Every key with its meaning and default, for `vcon train --help`."""
+    return "\n".join(f"{indent}{f.name:<16} {f.metadata['doc']} (default: {f.default!r})" for f in fields)
+
+
+def describe_compressors() -> str:
+    """Every compressor, a plugin's too, with the keys of its spec, for `vcon train --help`."""
+    from vcon.compressors.options import OPTIONS
+
+    blocks = [f"  {name}\n{describe_keys(dataclasses.fields(options), '    ')}" for name, options in OPTIONS.items()]
+    unusable = OPTIONS.unusable()
+    if unusable:
+        blocks.append(f"  (declared by plugins that cannot be used: {', '.join(unusable)}; a spec naming one "
+                      f"says why)")
+    return "\n".join(blocks)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

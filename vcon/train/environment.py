@@ -9,18 +9,21 @@ from typing import Any
 
 import torch
 
+from vcon import plugins
+
 PACKAGES = ("torch", "torchvision", "timm", "transformers", "datasets", "scikit-learn", "numpy", "vcon-bench")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def package_versions() -> dict[str, str | None]:
+    """The versions of PACKAGES, and of every installed distribution that declares vcon plugins."""
     versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    return versions
+    return {**versions, **plugins.distributions()}
 
 
 def git_commit() -> dict[str, Any]:

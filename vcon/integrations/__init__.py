@@ -1,0 +1,1 @@
+"""VCON inside other training loops: `vcon.integrations.hf` for the Hugging Face `transformers.Trainer`."""
