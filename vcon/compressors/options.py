@@ -145,7 +145,16 @@ def schema() -> dict[str, Any]:
 
 def options_of(spec: Mapping[str, Any]) -> Any:
     """The options dataclass of a compressor spec (no checks beyond the keys: the compressor checks)."""
-    return OPTIONS[spec["name"]](**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "name"})
+    return OPTIONS.get(spec["name"])(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "name"})
+
+
+def describe(spec: Mapping[str, Any]) -> tuple[str, str]:
+    """(family, level) of a compressor spec for tables and figures, e.g. ("pruning", "95 %"); a
+    plugin without `family` / `level_label` is its own family, its level its keys."""
+    options = options_of(spec)
+    if hasattr(options, "family") and hasattr(options, "level_label"):
+        return options.family, options.level_label()
+    return spec["name"], ", ".join(f"{k} {v}" for k, v in spec.items() if k != "name") or spec["name"]
 
 
 def iterative_variants_schema(label_pattern: str) -> dict[str, Any]:
@@ -158,6 +167,7 @@ def iterative_variants_schema(label_pattern: str) -> dict[str, Any]:
             name: {"type": "object", "minProperties": 1, "propertyNames": {"pattern": label_pattern},
                    "additionalProperties": {
                        "type": ["object", "null"], "additionalProperties": False,
-                       "properties": {k: v for k, v in properties(options).items() if k in options.iterative_keys}}}
+                       "properties": {k: v for k, v in properties(options).items()
+                                      if k in getattr(options, "iterative_keys", ())}}}
             for name, options in OPTIONS.items()},
     }

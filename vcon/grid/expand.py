@@ -173,7 +173,7 @@ def iterative_specs(exp: Experiment, label: str, spec: Mapping[str, Any]) -> dic
     if not variants:
         return {"": spec}
     specs = {variant: {**spec, **keys} for variant, keys in variants.items()}
-    fields = dataclasses.fields(OPTIONS[spec["name"]])
+    fields = dataclasses.fields(OPTIONS.get(spec["name"]))
     seen: dict[str, str] = {}
     for variant, merged in specs.items():
         key = json.dumps({f.name: merged.get(f.name, f.default) for f in fields}, sort_keys=True, default=list)

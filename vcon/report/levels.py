@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from vcon.atomic import write_text
-from vcon.compressors.options import options_of
+from vcon.compressors.options import describe
 from vcon.grid.cells import DENSE
 from vcon.report import render
 from vcon.report.headline import Group, groups
@@ -34,9 +34,8 @@ BASELINES = ("posthoc", "iterative")
 def _level(group: Group) -> tuple[str, str, str]:
     """(family, level, granularity) of a group's compressor spec."""
     spec = next(json.loads(s) for s in group.runs["compressor_spec"] if s)
-    options = options_of(spec)
     structured = "N:M" if ":" in str(spec.get("granularity", "")) else ""
-    return options.family, options.level_label(), structured
+    return (*describe(spec), structured)
 
 
 def size_table(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
