@@ -31,11 +31,11 @@ def test_default_counts():
 
 def test_paper_counts():
     # 15 experiments (vit-tiny 1, vit-small 3, vit-base 3, bert-base 8) x 3 seeds = 45 dense.
-    # vit-tiny/cifar10, 2 starts x 3 seeds: 5 compressors x (post-shot, iterative, 3 Q) + 3 compressors x 3
-    # other shapes at 12ep = 34 -> 204. The other 14 experiments x 3 seeds x 3 compressors x 5 = 630.
+    # vit-tiny/cifar10, 2 starts x 3 seeds: 5 compressors x (post-shot, 2 iterative variants, 3 Q) + 3
+    # compressors x 3 other shapes at 12ep = 39 -> 234. The other 14 experiments x 3 seeds x 3 compressors x 6 = 756.
     grid = load(CONFIGS / "paper.yaml")
-    assert grid.counts() == {"dense": 45, "posthoc": 30 + 126, "iterative": 30 + 126, "vcon": 144 + 378}
-    assert len(grid) == 879
+    assert grid.counts() == {"dense": 45, "posthoc": 30 + 126, "iterative": 2 * (30 + 126), "vcon": 144 + 378}
+    assert len(grid) == 1035
     tiny_cells = [c for c in grid.cells.values() if c.model == "vit-tiny" and c.method != "dense"]
     assert {c.compressor for c in tiny_cells} == {"prune90", "prune90-row", "prune-2of4", "binary", "lowrank16"}
     assert {c.start for c in tiny_cells} == {"pretrained", "finetuned"}

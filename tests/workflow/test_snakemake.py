@@ -44,12 +44,12 @@ def test_bad_config_is_rejected(change):
 
 @slow
 def test_paper_dry_run_lists_every_job(tmp_path):
-    # 879 cells (tests/workflow/test_grid.py) + aggregate + 4 figures + all; no data needed. Fetch jobs: 11 data
+    # 1,035 cells (tests/workflow/test_grid.py) + aggregate + 4 figures + all; no data needed. Fetch jobs: 11 data
     # sets (CIFAR-10/100, ImageNet, 8 GLUE tasks) and 4 hub checkpoints (tests/workflow/test_fetch_rules.py).
     started = time.monotonic()
     result = snakemake(REPO, "-n", "--quiet", "rules", "--configfile", "configs/paper.yaml", "-d", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert job_counts(result.stdout + result.stderr) == {"fetch_data": 11, "fetch_checkpoint": 4, "train": 879,
+    assert job_counts(result.stdout + result.stderr) == {"fetch_data": 11, "fetch_checkpoint": 4, "train": 1035,
                                                          "aggregate": 1, **ALL_FIGURES, "all": 1}
     assert time.monotonic() - started < 60
 
