@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vcon import schedules
-    from vcon.api import compress, release_original, reset_optimizer_state, set_beta, set_step, vanishing_layers
+    from vcon.api import (compress, release_original, reset_optimizer_state, rewritten_parameters, set_beta, set_step,
+                          vanishing_layers)
     from vcon.blend import VanishingBlock, VanishingLinear, VanishingLowRank
     from vcon.compact import load_compact, save_compact
     from vcon.compressors import COMPRESSORS, SpecError, from_spec, list_compressors, register_compressor
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 _HOMES = {
     "schedules": "vcon",
     "compress": "vcon.api", "release_original": "vcon.api", "set_beta": "vcon.api",
-    "set_step": "vcon.api", "reset_optimizer_state": "vcon.api", "vanishing_layers": "vcon.api",
+    "set_step": "vcon.api", "reset_optimizer_state": "vcon.api", "rewritten_parameters": "vcon.api",
+    "vanishing_layers": "vcon.api",
     "VanishingBlock": "vcon.blend", "VanishingLinear": "vcon.blend", "VanishingLowRank": "vcon.blend",
     "load_compact": "vcon.compact", "save_compact": "vcon.compact",
     "COMPRESSORS": "vcon.compressors", "SpecError": "vcon.compressors", "from_spec": "vcon.compressors",
@@ -66,6 +68,7 @@ __all__ = [
     "register_compressor",
     "release_original",
     "reset_optimizer_state",
+    "rewritten_parameters",
     "save_compact",
     "schedules",
     "set_beta",

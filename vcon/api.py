@@ -74,24 +74,32 @@ def set_beta(model: nn.Module, beta: float) -> None:
         layer.beta = float(beta)
 
 
-def set_step(model: nn.Module, step: int, iterative_total: int | None = None) -> list[nn.Parameter]:
+def set_step(model: nn.Module, step: int, iterative_total: int | None = None) -> None:
     """Tell every blended layer the global optimizer step (for masks refreshed every k steps).
 
     With `iterative_total` = T, also set each layer's compression level from the iterative
-    baseline's schedule at this step (cubic sparsity, INQ share, stepwise rank). Returns the
-    parameters whose optimizer state no longer fits them: the factors that a rank step just
-    re-truncated into a new basis, where their compressor says `optimizer_state: reset`. Drop their
-    state (`reset_optimizer_state`) before the next optimizer step.
+    baseline's schedule at this step (cubic sparsity, INQ share, stepwise rank). A rank step rewrites
+    a layer's factors in a new basis: before the next optimizer step, drop the optimizer state that
+    no longer fits them, `reset_optimizer_state(optimizer, rewritten_parameters(model))`.
     """
-    stale: list[nn.Parameter] = []
     for layer in _require_layers(model):
         layer.step = int(step)
         if iterative_total is not None and isinstance(layer, (VanishingLinear, VanishingLowRank)):
             shape = (layer.out_features, layer.in_features)
-            rewritten = layer.set_level(layer.compressor.iterative_level(step, iterative_total, shape))
-            if rewritten and layer.compressor.optimizer_state == "reset":
-                stale += [layer.factor_a, layer.factor_b]
-    return stale
+            layer.set_level(layer.compressor.iterative_level(step, iterative_total, shape))
+
+
+def rewritten_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """The factors that rank steps rewrote in a new basis since the last call, where their compressor
+    says `optimizer_state: reset` (empty under `kept`); each layer's mark is cleared. However often
+    `set_step` ran in between (an evaluation at the step, say), each rank step is reported once."""
+    rewritten: list[nn.Parameter] = []
+    for layer in _require_layers(model):
+        if isinstance(layer, VanishingLowRank) and bool(layer.rewritten):
+            layer.rewritten.fill_(False)
+            if layer.compressor.optimizer_state == "reset":
+                rewritten += [layer.factor_a, layer.factor_b]
+    return rewritten
 
 
 def reset_optimizer_state(optimizer: torch.optim.Optimizer, parameters: list[nn.Parameter]) -> None:

@@ -54,10 +54,8 @@ class Vanishing(nn.Module):
             return None
         return prepared[1]
 
-    def set_level(self, level: float) -> bool:
-        """Set the compression level; returns whether the layer's parameters were rewritten in a new basis."""
+    def set_level(self, level: float) -> None:
         self.level = float(level)
-        return False
 
     def _check_beta(self) -> None:
         if self.released and self.beta > 0.0:
@@ -108,11 +106,10 @@ class VanishingLinear(Vanishing):
             self.cached_key = key.to(self.cached_key.device)
         return self.cached_state
 
-    def set_level(self, level: float) -> bool:
+    def set_level(self, level: float) -> None:
         if self.iterative_state is not None:
             self.iterative_state.advance(self.weight.detach(), level)
         self.level = float(level)
-        return False
 
     def compressed_weight(self) -> Tensor:
         """C(W) with the compressor's training gradient."""
@@ -246,12 +243,15 @@ class VanishingLowRank(Vanishing):
         self.factor_b = nn.Parameter(factor_b.contiguous())
         self.factor_bias = nn.Parameter(linear.bias.detach().clone()) if separate and linear.bias is not None else None
         self.register_buffer("active_rank", torch.tensor(rank))
+        # Set when a rank step rewrites the factors in a new basis, until `vcon.rewritten_parameters`
+        # takes it (a buffer, so that a checkpoint taken in between keeps it).
+        self.register_buffer("rewritten", torch.tensor(False))
         self.level = float(rank)
         self._init_blend()
 
-    def set_level(self, level: float) -> bool:
-        """Set the active rank; lowering it re-truncates the current product B A by SVD. Returns
-        whether it did (the factors are then in a new basis)."""
+    def set_level(self, level: float) -> None:
+        """Set the active rank; lowering it re-truncates the current product B A by SVD and marks the
+        factors `rewritten` (a new basis)."""
         rank = int(level)
         current = int(self.active_rank)
         if rank > self.factor_a.shape[0]:
@@ -264,9 +264,9 @@ class VanishingLowRank(Vanishing):
                 self.factor_a.zero_()
                 self.factor_b[:, :rank] = factor_b
                 self.factor_a[:rank] = factor_a
+            self.rewritten.fill_(True)
         self.active_rank.fill_(rank)
         self.level = float(rank)
-        return rank < current
 
     @property
     def compressed_bias(self) -> Tensor | None:

@@ -23,6 +23,9 @@ CELLS = {
     "vcon-lowrank-separate": {"compressor": {"name": "lowrank", "rank": 4, "bias": "separate"}, "method": "vcon",
                               "q": 5},
     "iterative-binary-inq": {"compressor": {"name": "binary"}, "method": "iterative", "iterative_t": 12},
+    # a rank step at step 5, where an evaluation sets the step first; the run stops right after it
+    "iterative-lowrank-step-at-eval": {"compressor": {"name": "lowrank", "rank": 4, "start_rank": 16, "rank_stages": 2},
+                                       "method": "iterative", "iterative_t": 10, "eval_every": 5},
     "iterative-prune-zhu-gupta": {"compressor": {"name": "prune", "sparsity": 0.9, "gradient": "masked",
                                                  "ramp_every": 4}, "method": "iterative", "iterative_t": 12},
     "vcon-prune-every-3": {"compressor": {"name": "prune", "sparsity": 0.5, "update_every": 3}, "method": "vcon",
@@ -38,7 +41,7 @@ CELLS = {
 # with dropout.
 STOPS = [("dense", [4]), ("vcon-prune", [10, 13]), ("vcon-lowrank-copy", [7]), ("iterative-lowrank", [5]),
          ("vcon-lowrank-separate", [7]), ("iterative-binary-inq", [5, 9]),
-         ("iterative-prune-zhu-gupta", [6]),
+         ("iterative-prune-zhu-gupta", [6]), ("iterative-lowrank-step-at-eval", [5]),
          ("vcon-prune-every-3", [2, 8]), ("bert-binary", [9])]
 DOCUMENTED = {"config.yaml", "history.csv", "metrics.json", "model.pt", "dense.pt"}
 

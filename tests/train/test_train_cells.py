@@ -154,3 +154,18 @@ def test_post_shot_trains_the_same_steps_with_the_same_schedule_as_vcon(dense_ru
     assert differ == {"method", "q"}
     assert [e["beta"] for e in posthoc["history"]] == [0.0] * 7
     assert [round(e["beta"], 4) for e in vcon_run["history"][:2]] == [round(1 - 3 / 7, 4), round(1 - 6 / 7, 4)]
+
+
+def test_a_rank_step_resets_the_factors_optimizer_state_also_when_an_evaluation_falls_on_it(dense_run, tmp_path):
+    """Rank steps at steps 5 and 10, where validations (every 5 steps) set the step first: `reset` and
+    `kept` must still train differently from step 5 on, and identically before."""
+    dense_dir, _ = dense_run
+    runs = {}
+    for rule in ("reset", "kept"):
+        spec = {"name": "lowrank", "rank": 4, "start_rank": 16, "rank_stages": 2, "optimizer_state": rule}
+        config = from_dict({**FAST, "init": str(dense_dir), "compressor": spec, "method": "iterative",
+                            "iterative_t": 10, "eval_every": 5})
+        runs[rule] = train_cell(config, tmp_path / rule, quiet=True)
+    losses = {rule: [e["train_loss"] for e in run["history"]] for rule, run in runs.items()}
+    assert losses["reset"][0] == losses["kept"][0]  # steps 0-4: the same training
+    assert all(a != b for a, b in zip(losses["reset"][1:], losses["kept"][1:]))  # from the rank step at 5 on

@@ -16,7 +16,7 @@ from torch import nn
 from tqdm import tqdm
 
 from vcon import schedules
-from vcon.api import reset_optimizer_state, set_beta, set_step
+from vcon.api import reset_optimizer_state, rewritten_parameters, set_beta, set_step
 from vcon.data.metrics import compute_metrics
 from vcon.exporting import export
 from vcon.train.batches import epoch_seed
@@ -192,7 +192,8 @@ class _Run:
         beta = beta_at(cell, progress.step)
         if self.compressed:
             set_beta(model, beta)
-            reset_optimizer_state(optimizer, set_step(model, progress.step, self.iterative_total))
+            set_step(model, progress.step, self.iterative_total)
+            reset_optimizer_state(optimizer, rewritten_parameters(model))
             if beta == 0.0 and not progress.released:
                 release_original(model, optimizer)
                 progress.released = True
