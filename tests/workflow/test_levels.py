@@ -57,3 +57,82 @@ def test_size_and_damage_tables():
     assert math.isnan(damage.loc["p90", "gain_iterative"])  # no iterative runs in this grid
     fit = levels.fits(damage.reset_index()).set_index("baseline")
     assert math.isnan(fit.loc["posthoc", "slope"])  # two points make a line but no interval
+
+
+LEVELS_TINY = """
+extends: {levels}
+models:
+  vit-digits:
+    compressors: [prune80, prune95, binary]
+    pretrain: {{training: {{train_size: 2000, epochs: 1}}}}
+    training: {{train_size: 100, batch_size: 20, epochs: 4, eval_every: 5}}   # 5 steps an epoch
+    q: [2ep]
+    iterative_t: 2ep
+  bert-mini: null
+seeds: [0]
+report: {{headline_q: {{vit-digits: 2ep}}, bootstrap: 200}}
+"""
+
+
+@pytest.mark.slow
+def test_a_tiny_level_map_through_the_real_rules(tmp_path):
+    """configs/levels.yaml with three levels, one seed and tiny settings, through Snakemake and the real
+    trainer: the tables' rows and columns, the bytes against the exporter's compact file, the slope by hand."""
+    import struct
+
+    import numpy as np
+    import torch
+
+    import vcon
+    from vcon.train.config import load_config
+    from vcon.train.setup import prepare_cell
+    from workflow_run import REPO, private_runtime_dir, run_snakemake, stop_warm_workers
+
+    config = tmp_path / "levels-tiny.yaml"
+    config.write_text(LEVELS_TINY.format(levels=REPO / "configs" / "levels.yaml"))
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    runtime = private_runtime_dir()
+    try:
+        result = run_snakemake(workdir, "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--configfile", str(config),
+                               "--cores", "2", timeout=600, env={"XDG_RUNTIME_DIR": str(runtime)})
+    finally:
+        stop_warm_workers(runtime)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    tables = workdir / "results" / "levels" / "tables"
+    assert sorted(p.name for p in (workdir / "figures").iterdir()) == [
+        "levels_accuracy_vs_size.pdf", "levels_accuracy_vs_size.png", "levels_gain_vs_damage.pdf",
+        "levels_gain_vs_damage.png"]
+
+    size = pd.read_csv(tables / "size.csv", keep_default_na=False)
+    assert list(size.columns) == ["model", "dataset", "start", "compressor", "family", "level", "structured", "method",
+                                  "variant", "bytes", "mean", "std", "n", "expected", "low", "high"]
+    assert [(r.compressor, r.method) for r in size.itertuples()] == [("", "dense")] + [
+        (c, m) for c in ("prune80", "prune95", "binary") for m in ("posthoc", "iterative", "vcon")]
+    assert list(size["level"]) == ["", "80 %", "80 %", "80 %", "95 %", "95 %", "95 %", "1 bit", "1 bit", "1 bit"]
+    assert set(size.loc[size["compressor"] == "prune80", "variant"]) == {"", "straight-through"}
+    for r in size[size["method"] != "dense"].itertuples():  # the bytes of the compact file the exporter writes
+        run = {"posthoc": "posthoc/q0", "iterative": f"iterative/t2ep-{r.variant}", "vcon": "vcon/q2ep-linear"}[r.method]
+        run_id = f"vit-digits/digits/{r.compressor}/{run}/seed0"
+        folder = workdir / "results" / "runs" / run_id
+        cell, _ = load_config(workdir / "results" / "cells" / f"{run_id}.yaml",
+                              [f"init={workdir / 'results/runs/vit-digits/glyphs/pretrain/seed0'}"])
+        exported = vcon.export(prepare_cell(cell).model)
+        exported.load_state_dict(torch.load(folder / "model.pt", weights_only=False)["model"])
+        compact = tmp_path / f"{r.compressor}-{r.method}.safetensors"
+        vcon.save_compact(exported, compact)
+        header = struct.unpack("<Q", compact.read_bytes()[:8])[0]
+        assert r.bytes == compact.stat().st_size - 8 - header, (r.compressor, r.method)
+
+    damage = pd.read_csv(tables / "damage.csv", keep_default_na=False)
+    assert list(damage["compressor"]) == ["prune80", "prune95", "binary"]
+    dense = size.loc[size["method"] == "dense", "mean"].item()
+    posthoc = size[size["method"] == "posthoc"].set_index("compressor")["mean"]
+    assert list(damage["damage"]) == pytest.approx([dense - posthoc[c] for c in damage["compressor"]])  # one seed
+    fit = pd.read_csv(tables / "damage_fit.csv").set_index("baseline")
+    for baseline in ("posthoc", "iterative"):
+        slope, intercept = np.polyfit(damage["damage"], damage[f"gain_{baseline}"], 1)
+        assert (fit.loc[baseline, "slope"], fit.loc[baseline, "intercept"]) == pytest.approx((slope, intercept))
+        assert fit.loc[baseline, "points"] == 3
+    md = (tables / "damage.md").read_text()
+    assert "## Fit" in md and f"{fit.loc['posthoc', 'slope']:+.3f}" in md
