@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from vcon.grid import GridError, canonical_length, check
+from vcon.grid import CELLS_ROOT, RUNS_ROOT, GridError, canonical_length, check
 from vcon.report.reference import REFERENCE_EXPERIMENT
 
 
@@ -14,8 +14,8 @@ envvars:
 
 
 ROOT = Path(workflow.basedir)
-RUNS = "results/runs"
-CELL_CONFIGS = "results/cells"
+RUNS = RUNS_ROOT
+CELL_CONFIGS = CELLS_ROOT
 TABLE_DIR = "results/tables"
 FIGURE_DIR = "figures"
 # Jobs run `python -m vcon ...` from the repository root (the package is found installed or not).
