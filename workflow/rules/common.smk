@@ -112,8 +112,15 @@ def metrics_file(run_id):
     return f"{RUNS}/{run_id}/metrics.json"
 
 
+def expected_metrics(wildcards):
+    """Every run of the grid, for the aggregation."""
+    quarantine_damaged_runs()
+    return [metrics_file(run_id) for run_id in CELLS]
+
+
 def init_metrics(wildcards):
     """A cell that starts from another run (pretraining or a dense run) needs it finished first."""
+    quarantine_damaged_runs()
     init_run = cell(wildcards).init_run
     return [metrics_file(init_run)] if init_run else []
 
