@@ -71,7 +71,8 @@ def rebuild_command(run_dir: Path) -> str:
     if found and (not base or base.endswith("/")):
         return (f"Rebuild it with `snakemake --forcerun {text}/{METRICS_FILE}` (add the --configfile of your grid), "
                 f"or for this run alone `vcon train --config {base}{CELLS_ROOT}/{run_id}.yaml --out {text} --force`")
-    return f"Rebuild it with `vcon train --config CELL.yaml --out {text} --force`, CELL.yaml the config it was made from"
+    return (f"Rebuild it with `vcon train --config CELL.yaml --out {text} --force`, CELL.yaml the config it was "
+            f"made from")
 
 
 def load_metrics(run_dir: Path, what: str) -> dict[str, Any]:

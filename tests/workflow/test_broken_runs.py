@@ -95,7 +95,8 @@ def runs_csv(path: Path, statuses: dict[str, tuple[str, str]]) -> Path:
 
 
 def test_the_check_lists_every_unusable_run_and_one_command(tmp_path):
-    runs = runs_csv(tmp_path / "runs.csv", {"a/d/dense/seed0": ("ok", ""), "a/d/dense/seed1": ("missing", "no metrics.json"),
+    runs = runs_csv(tmp_path / "runs.csv", {"a/d/dense/seed0": ("ok", ""),
+                                            "a/d/dense/seed1": ("missing", "no metrics.json"),
                                             "a/d/p/vcon/q3-linear/seed0": ("stale", "made from another config")})
     code, message = completeness.report(str(runs), "snakemake --cores 2", allow_missing=False)
     assert code == 1
