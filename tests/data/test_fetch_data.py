@@ -366,3 +366,20 @@ def test_a_receipt_written_before_checksums_checks_nothing(capsys, fetched_cifar
     receipt.write_text(json.dumps(old))
     flip_bytes(folder / "data_batch_1")  # nothing recorded, nothing found (docs/guarantees.md)
     verify(receipt)
+
+
+def test_a_damaged_glue_file_is_caught_before_a_cell_reads_it(capsys, glue_hub, hub_answers, tmp_path):
+    data = tmp_path / "data"
+    code, _, _ = fetch(capsys, "glue-rte", "--root", str(data), "--receipt", str(tmp_path / "receipt.json"))
+    assert code == 0
+    folder = data / "glue" / "rte"
+    saved = sorted(p for p in folder.rglob("*") if p.is_file())
+    recorded = json.loads((tmp_path / "receipt.json").read_text())["files"]
+    assert recorded == {str(p.relative_to(folder)): sha256_and_size(p) for p in saved}
+    [arrow] = [p for p in saved if p.parent.name == "train" and p.suffix == ".arrow"]
+    flip_bytes(arrow)
+    code, err = train_reading(capsys, tmp_path / "receipt.json", tmp_path / "run")
+    assert (code, err) == (2, f"vcon train: error: {arrow}, a file of glue-rte as fetched (receipt "
+                              f"{tmp_path / 'receipt.json'}), is damaged: its sha256 does not match the one recorded "
+                              f"when it was fetched. Delete {folder} and fetch it again: `rm -r {folder} && vcon fetch "
+                              f"glue-rte --root {data} --receipt {tmp_path / 'receipt.json'}`\n")

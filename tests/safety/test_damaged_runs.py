@@ -62,22 +62,17 @@ def train_from(init: str, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-@pytest.mark.parametrize("init, what", [(PRETRAIN, PRETRAINED_MODEL), (DENSE, DENSE_MODEL)],
-                         ids=["pretrained", "finetuned"])
-def test_a_flipped_byte_in_the_start_model_stops_the_cell(runs, capsys, init, what):
-    flip_bytes(runs / init / "dense.pt")
+@pytest.mark.parametrize("init, what, damage", [(PRETRAIN, PRETRAINED_MODEL, flip_bytes),
+                                                 (DENSE, DENSE_MODEL, flip_bytes),
+                                                 (PRETRAIN, PRETRAINED_MODEL, truncate)],
+                         ids=["pretrained-flipped", "finetuned-flipped", "pretrained-cut"])
+def test_a_damaged_start_model_stops_the_cell(runs, capsys, init, what, damage):
+    size = (runs / init / "dense.pt").stat().st_size
+    damage(runs / init / "dense.pt")
+    problem = (f"it has {size // 2} bytes, {size} were recorded when it was written" if damage is truncate
+               else "its sha256 does not match the one recorded when it was written")
     code, err = train_from(init, capsys)
-    assert (code, err) == (2, f"vcon train: error: {init}/dense.pt, {what}, is damaged: its sha256 does not match "
-                              f"the one recorded when it was written. {rebuild(init)}\n")
-    assert not (runs / CELL).exists()
-
-
-def test_a_cut_pretrained_model_stops_the_cell(runs, capsys):
-    size = (runs / PRETRAIN / "dense.pt").stat().st_size
-    truncate(runs / PRETRAIN / "dense.pt")
-    code, err = train_from(PRETRAIN, capsys)
-    assert (code, err) == (2, f"vcon train: error: {PRETRAIN}/dense.pt, {PRETRAINED_MODEL}, is damaged: it has "
-                              f"{size // 2} bytes, {size} were recorded when it was written. {rebuild(PRETRAIN)}\n")
+    assert (code, err) == (2, f"vcon train: error: {init}/dense.pt, {what}, is damaged: {problem}. {rebuild(init)}\n")
     assert not (runs / CELL).exists()
 
 
@@ -90,13 +85,17 @@ def test_a_changed_digit_in_the_start_metrics_stops_the_cell(runs, capsys):
                               f"{rebuild(DENSE)}\n")
 
 
+def assert_refused(code: int, err: str, begins: str, init: str) -> None:
+    """Exit 2 and one line: `begins`, a detail from the library, then the command that rebuilds `init`."""
+    assert code == 2
+    assert err.startswith(f"vcon train: error: {begins}")
+    assert err.endswith(f". {rebuild(init)}\n") and err.count("\n") == 1
+
+
 def test_a_cut_start_metrics_stops_the_cell(runs, capsys):
     truncate(runs / PRETRAIN / "metrics.json")
-    code, err = train_from(PRETRAIN, capsys)
-    assert code == 2
-    assert err.startswith(f"vcon train: error: {PRETRAIN}/metrics.json, the metrics of the run init names "
-                          f"({PRETRAIN}), is damaged: unreadable metrics.json (truncated or not JSON): ")
-    assert err.endswith(f". {rebuild(PRETRAIN)}\n")
+    assert_refused(*train_from(PRETRAIN, capsys), f"{PRETRAIN}/metrics.json, the metrics of the run init names "
+                   f"({PRETRAIN}), is damaged: unreadable metrics.json (truncated or not JSON): ", PRETRAIN)
 
 
 def as_written_before_checksums(run: Path) -> None:
@@ -117,11 +116,8 @@ def test_a_run_written_before_checksums_still_starts_a_cell(runs, capsys):
 def test_a_cut_model_of_a_run_written_before_checksums_is_named(runs, capsys):
     as_written_before_checksums(runs / PRETRAIN)
     truncate(runs / PRETRAIN / "dense.pt")
-    code, err = train_from(PRETRAIN, capsys)
-    assert code == 2
-    assert err.startswith(f"vcon train: error: {PRETRAIN}/dense.pt, {PRETRAINED_MODEL}, is damaged: it cannot be "
-                          f"read (RuntimeError: PytorchStreamReader failed reading zip archive")
-    assert err.endswith(f". {rebuild(PRETRAIN)}\n")
+    assert_refused(*train_from(PRETRAIN, capsys), f"{PRETRAIN}/dense.pt, {PRETRAINED_MODEL}, is damaged: it cannot "
+                   f"be read (RuntimeError: PytorchStreamReader failed reading zip archive", PRETRAIN)
 
 
 def test_the_command_prints_one_line_and_no_traceback(runs):
