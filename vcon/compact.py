@@ -93,7 +93,8 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> int:
 def content_sha256(tensors: dict[str, Tensor], metadata: dict[str, str]) -> str:
     """sha256 of what a compact file holds: its metadata but this digest, then each tensor's name,
     dtype, shape and bytes, by name."""
-    digest = hashlib.sha256(json.dumps({k: v for k, v in metadata.items() if k != DIGEST_KEY}, sort_keys=True).encode())
+    described = {key: value for key, value in metadata.items() if key != DIGEST_KEY}
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
     for key in sorted(tensors):
         tensor = tensors[key].detach().to("cpu").contiguous()
         digest.update(json.dumps([key, str(tensor.dtype), list(tensor.shape)]).encode())

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from damage import truncate
 from localhost_cluster import SLURM_OPTIONS, localhost, slurm_jobs, wait_until
+from run_results import metrics_stamps
 from workflow_run import (private_runtime_dir, run_snakemake, snakemake_command, snakemake_env, stop_warm_workers,
                           workflow_args)
 
@@ -95,13 +96,6 @@ def trainer_pid(run_dir: Path) -> int | None:
     return None
 
 
-def metrics_stamps(workdir: Path) -> dict[str, tuple[int, int, bytes]]:
-    """Run id -> (inode, mtime, content) of its metrics.json: all three stay when a run is not trained again."""
-    runs = workdir / "results" / "runs"
-    return {run: ((runs / run / "metrics.json").stat().st_ino, (runs / run / "metrics.json").stat().st_mtime_ns,
-                  (runs / run / "metrics.json").read_bytes()) for run in CELLS if (runs / run / "metrics.json").exists()}
-
-
 @pytest.mark.slow
 def test_a_grid_survives_cancels_a_kill_a_slurmd_restart_and_a_damaged_file(slurm_cluster, tmp_path):
     (tmp_path / "undisturbed").mkdir()
@@ -152,14 +146,14 @@ def chaos(workdir: Path, undisturbed: Callable[[], Path]) -> None:
     assert states.count("CANCELLED") == 2 and states.count("FAILED") == 1, states  # the faults happened
 
     # The same command again: the damaged run is moved aside and trained again, nothing else.
-    before = metrics_stamps(workdir)
+    before = metrics_stamps(runs)
     again = run_snakemake(workdir, *args, timeout=300)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     [moved] = (workdir / QUARANTINE_ROOT / damaged).iterdir()
     assert (f"vcon-bench: the finished run results/runs/{damaged} is damaged ({model}: it has {size // 2} bytes, "
             f"{size} were recorded when it was written); moved to {QUARANTINE_ROOT}/{damaged}/{moved.name}, it is "
             f"trained again") in again.stderr
-    after = metrics_stamps(workdir)
+    after = metrics_stamps(runs)
     assert set(after) == set(CELLS)
     assert {run: stamp for run, stamp in after.items() if run != damaged} == \
         {run: stamp for run, stamp in before.items() if run != damaged}

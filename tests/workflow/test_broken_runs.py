@@ -12,6 +12,7 @@ import pytest
 import yaml
 from damage import truncate
 from fake_workflow import snakemake
+from run_results import metrics_stamps
 
 from vcon.quarantine import QUARANTINE_ROOT
 from vcon.report import completeness
@@ -22,13 +23,6 @@ CHECK = "results/logs/check_runs.done"  # aggregate, then the check; no figures 
 DAMAGED = "vit-digits/digits/prune90/iterative/t2ep/seed0"
 BROKEN = "vit-digits/digits/binary/vcon/q3-linear/seed1"
 SEED0 = "vit-digits/digits/binary/vcon/q3-linear/seed0"
-
-
-def metrics_stamps(root: Path) -> dict[str, tuple[int, int, bytes]]:
-    """run id -> (inode, mtime, content) of its metrics.json: unchanged when the run was not retrained."""
-    runs = root / "results" / "runs"
-    return {str(p.parent.relative_to(runs)): (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
-            for p in runs.rglob("metrics.json")}
 
 
 def trained(calls: Path) -> list[str]:
@@ -48,7 +42,7 @@ def test_damaged_and_broken_runs_are_repaired_or_reported(tiny_copy, tmp_path, m
     truncate(metrics)
     damaged = metrics.read_bytes()
     break_run(tiny_copy)
-    before = metrics_stamps(tiny_copy)
+    before = metrics_stamps(tiny_copy / "results" / "runs")
 
     dry = snakemake(tiny_copy, "-n", *CONFIG, timeout=120)
     assert dry.returncode == 0, dry.stderr[-3000:]
@@ -67,7 +61,7 @@ def test_damaged_and_broken_runs_are_repaired_or_reported(tiny_copy, tmp_path, m
     assert (moved / "metrics.json").read_bytes() == damaged  # kept, not deleted
     assert trained(tmp_path / "calls.log") == [DAMAGED]  # only the damaged run
     assert json.loads(metrics.read_text())["cell"]["method"] == "iterative"  # whole again
-    after = metrics_stamps(tiny_copy)
+    after = metrics_stamps(tiny_copy / "results" / "runs")
     assert {run: stamp for run, stamp in after.items() if run != DAMAGED} == \
         {run: stamp for run, stamp in before.items() if run != DAMAGED}
 

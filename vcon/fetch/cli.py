@@ -16,10 +16,8 @@ from pathlib import Path
 
 from vcon.atomic import write_text
 from vcon.fetch import receipts
-from vcon.fetch.sources import DownloadFailed, Fetched, Unavailable, fetch_checkpoint, fetch_dataset
+from vcon.fetch.sources import CHECKPOINT, DownloadFailed, Fetched, Unavailable, fetch_checkpoint, fetch_dataset
 from vcon.integrity import DamagedFile
-
-CHECKPOINT = "checkpoint"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

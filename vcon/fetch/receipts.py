@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from vcon.data import imagenet
-from vcon.fetch.sources import Fetched
-from vcon.integrity import DamagedFile, file_problem, file_record, seal, seal_problem
+from vcon.fetch.sources import CHECKPOINT, Fetched
+from vcon.integrity import SEAL, DamagedFile, file_problem, file_record, seal, seal_problem
 
 UNHASHED = {imagenet.NAME}
-CHECKPOINT_KIND = "checkpoint"
 
 
 def files_of(where: Path) -> dict[str, dict[str, Any]]:
@@ -40,17 +39,17 @@ def _to_delete(data: dict[str, Any]) -> Path:
     """What to remove before fetching again: the data set's folder, or a checkpoint's whole cache
     folder (models--owner--name), since the hub cache keeps its blobs beside the snapshot."""
     where = Path(data["where"])
-    if data.get("kind") == CHECKPOINT_KIND and where.parents[1].name.startswith("models--"):
+    if data.get("kind") == CHECKPOINT and where.parents[1].name.startswith("models--"):
         return where.parents[1]
     return where
 
 
 def refetch(data: dict[str, Any], receipt_path: Path) -> str:
-    command = ["vcon", "fetch", *([CHECKPOINT_KIND] if data.get("kind") == CHECKPOINT_KIND else []), str(data["what"])]
+    command = ["vcon", "fetch", *([CHECKPOINT] if data.get("kind") == CHECKPOINT else []), str(data["what"])]
     command += ["--root", data["root"]] if data.get("root") else []
     command += ["--receipt", str(receipt_path)]
     folder = _to_delete(data)
-    return (f"Delete {folder} and fetch it again: `rm -r {shlex.quote(str(folder))} && {shlex.join(command)}`")
+    return f"Delete {folder} and fetch it again: `rm -r {shlex.quote(str(folder))} && {shlex.join(command)}`"
 
 
 def read_receipt(path: Path) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def read_receipt(path: Path) -> dict[str, Any]:
         raise DamagedFile(path, what, f"it cannot be read ({error})", rebuild) from None
     if not isinstance(data, dict) or "where" not in data:
         raise DamagedFile(path, what, "it is not a receipt", rebuild)
-    problem = seal_problem(data) if "sha256" in data or "files" in data else ""
+    problem = seal_problem(data) if SEAL in data or "files" in data else ""
     if problem:
         raise DamagedFile(path, what, problem, rebuild)
     return data

@@ -90,7 +90,8 @@ def _read_model(checkpoint: Path, what: str) -> Any:
     try:
         return torch.load(checkpoint, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - a cut or garbled file fails in several ways inside torch
-        problem = f"it cannot be read ({type(error).__name__}: {' '.join(str(error).split()).split('. ')[0][:200]})"
+        detail = " ".join(str(error).split()).split(". ")[0][:200]
+        problem = f"it cannot be read ({type(error).__name__}: {detail})"
         raise DamagedFile(checkpoint, what, problem, rebuild_command(checkpoint.parent)) from None
 
 
