@@ -29,6 +29,7 @@ include: "workflow/rules/fetch.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/check.smk"
 
 
 # Local cells start from a warm worker that has torch, timm and transformers imported already
@@ -39,8 +40,12 @@ onstart:
         os.environ.setdefault("VCON_WARM", "1")
 
 
+# Every run too, not only the tables: a run whose folder is gone (moved aside as damaged, or deleted) is
+# trained again even when the tables are newer than the runs that remain.
 rule all:
     input:
+        expected_metrics,
         TABLES,
         FIGURE_FILES,
+        rules.check_runs.output,
     default_target: True

@@ -12,11 +12,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
-# What the workflow needs from the repository; the trainer and library are replaced by a fake.
+# What the workflow needs from the repository; the trainer and library are replaced by a fake. Complete, so
+# that no module comes from another checkout through an editable install.
 COPIED = ["Snakefile", "workflow", "profiles", "configs", "environment.yaml", "vcon/grid", "vcon/schema_errors.py",
-          "vcon/atomic.py", "vcon/cli.py", "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py",
-          "vcon/lengths.py", "vcon/methods.py", "vcon/names.py", "vcon/plugins.py", "vcon/keys.py", "vcon/compressors",
-          "vcon/report", "vcon/fetch", "vcon/data", "vcon/models", "vcon/train/config.py"]
+          "vcon/atomic.py", "vcon/integrity.py", "vcon/run_record.py", "vcon/quarantine.py", "vcon/cli.py",
+          "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/lengths.py", "vcon/methods.py",
+          "vcon/names.py", "vcon/plugins.py", "vcon/keys.py", "vcon/compressors", "vcon/report", "vcon/fetch",
+          "vcon/data", "vcon/models", "vcon/train/config.py"]
 
 
 def make_workflow_copy(dest: Path) -> Path:

@@ -5,11 +5,13 @@ for pruning, packed sign bits plus scales for binary, sign-magnitude k-bit codes
 for quantization, the two factors for low rank); everything else in the state dict as it is. The
 file is an 8-byte header length, a JSON header (tensor names, shapes, offsets and the layers'
 forms) and then the tensors' bytes, which add up to `vcon.stats(model)["model"]["bytes_compressed"]`.
-Loading gives back the exported model bit for bit.
+The header also holds the sha256 of everything else (`content_sha256`), checked on every load: a
+damaged or truncated file is refused, never loaded. Loading gives back the exported model bit for bit.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 from typing import Any
@@ -20,8 +22,13 @@ from torch import Tensor, nn
 from vcon.compressors import from_spec
 from vcon.compressors.packing import decode
 from vcon.exporting import CompressedLinear, LowRankLinear, export, is_blended
+from vcon.integrity import DamagedFile
 
-FORMAT = "vcon-compact/1"
+FORMAT = "vcon-compact/2"
+UNCHECKED_FORMAT = "vcon-compact/1"  # written before the checksum: loaded without a check
+DIGEST_KEY = "content_sha256"
+WHAT = "a compact model (vcon.save_compact)"
+REBUILD = "Rebuild it: save the model again with vcon.save_compact(model, path)"
 
 
 def _exported(model: nn.Module) -> nn.Module:
@@ -78,8 +85,38 @@ def save_compact(model: nn.Module, path: str | os.PathLike[str]) -> int:
 
     tensors, layout = compact_state(model)
     metadata = {"format": FORMAT, "layers": json.dumps(layout["layers"]), "aliases": json.dumps(layout["aliases"])}
+    metadata[DIGEST_KEY] = content_sha256(tensors, metadata)
     save_file(tensors, os.fspath(path), metadata=metadata)
     return os.path.getsize(path)
+
+
+def content_sha256(tensors: dict[str, Tensor], metadata: dict[str, str]) -> str:
+    """sha256 of what a compact file holds: its metadata but this digest, then each tensor's name,
+    dtype, shape and bytes, by name."""
+    described = {key: value for key, value in metadata.items() if key != DIGEST_KEY}
+    digest = hashlib.sha256(json.dumps(described, sort_keys=True).encode())
+    for key in sorted(tensors):
+        tensor = tensors[key].detach().to("cpu").contiguous()
+        digest.update(json.dumps([key, str(tensor.dtype), list(tensor.shape)]).encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[dict[str, str], dict[str, Tensor]]:
+    """The metadata and tensors of a compact file, checked against the digest it carries."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(os.fspath(path), framework="pt") as stored:
+            metadata = stored.metadata() or {}
+            tensors = {key: stored.get_tensor(key) for key in stored.keys()}
+    except Exception as error:  # noqa: BLE001 - safetensors reports a cut or garbled file in several ways
+        raise DamagedFile(path, WHAT, f"it cannot be read ({type(error).__name__}: {error})", REBUILD) from None
+    if metadata.get("format") == FORMAT and content_sha256(tensors, metadata) != metadata.get(DIGEST_KEY):
+        raise DamagedFile(path, WHAT, "its content does not match the sha256 recorded when it was written", REBUILD)
+    if metadata.get("format") not in (FORMAT, UNCHECKED_FORMAT):
+        raise ValueError(f"{path} is not a {FORMAT} file (format: {metadata.get('format')!r})")
+    return metadata, tensors
 
 
 def _new_layer(info: dict[str, Any], dtype: torch.dtype) -> nn.Module:
@@ -94,14 +131,9 @@ def _new_layer(info: dict[str, Any], dtype: torch.dtype) -> nn.Module:
 
 def load_compact(path: str | os.PathLike[str], model: nn.Module) -> nn.Module:
     """The exported compressed model stored at `path`. `model` gives the architecture: the same
-    network dense, blended or exported (it is copied, not changed)."""
-    from safetensors import safe_open
-
-    with safe_open(os.fspath(path), framework="pt") as stored:
-        metadata = stored.metadata() or {}
-        tensors = {key: stored.get_tensor(key) for key in stored.keys()}
-    if metadata.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a {FORMAT} file (format: {metadata.get('format')!r})")
+    network dense, blended or exported (it is copied, not changed). A damaged file raises
+    vcon.integrity.DamagedFile (a ValueError) before anything is built."""
+    metadata, tensors = _read(path)
     layers, aliases = json.loads(metadata["layers"]), json.loads(metadata["aliases"])
     skeleton = export(model) if is_blended(model) else copy.deepcopy(model)
     state: dict[str, Tensor] = {}

@@ -1,9 +1,11 @@
 import copy
+import json
 import math
 import struct
 
 import pytest
 import torch
+from damage import flip_bytes, truncate
 
 import vcon
 from vcon.compressors import from_spec
@@ -143,5 +145,57 @@ def test_load_compact_rejects_other_files(tmp_path):
     from safetensors.torch import save_file
 
     save_file({"w": torch.zeros(2)}, str(tmp_path / "other.safetensors"))
-    with pytest.raises(ValueError, match="not a vcon-compact/1 file"):
+    with pytest.raises(ValueError, match="not a vcon-compact/2 file"):
         vcon.load_compact(tmp_path / "other.safetensors", torch.nn.Linear(2, 2))
+
+
+# --- A compact file carries the sha256 of its content: a damaged one is refused, never loaded ---------
+
+DAMAGED = ", a compact model (vcon.save_compact), is damaged: "
+REBUILD = ". Rebuild it: save the model again with vcon.save_compact(model, path)"
+
+
+@pytest.fixture
+def compact_file(tmp_path):
+    path = tmp_path / "model.safetensors"
+    vcon.save_compact(_compressed({"name": "prune", "sparsity": 0.9}), path)
+    return path
+
+
+def test_a_flipped_byte_in_a_compact_file_is_refused(compact_file):
+    flip_bytes(compact_file)
+    with pytest.raises(ValueError) as caught:
+        vcon.load_compact(compact_file, _dense_skeleton())
+    assert str(caught.value) == (f"{compact_file}{DAMAGED}its content does not match the sha256 recorded when it "
+                                 f"was written{REBUILD}")
+
+
+def test_a_changed_layer_description_is_refused(compact_file):
+    data = compact_file.read_bytes()
+    header = struct.unpack("<Q", data[:8])[0]
+    assert data[8:8 + header].count(b'\\"sparsity\\": 0.9') == 2  # the two compressed layers' specs
+    compact_file.write_bytes(data.replace(b'\\"sparsity\\": 0.9', b'\\"sparsity\\": 0.8', 1))
+    with pytest.raises(ValueError, match="its content does not match the sha256 recorded when it was written"):
+        vcon.load_compact(compact_file, _dense_skeleton())
+
+
+def test_a_cut_compact_file_is_refused(compact_file):
+    truncate(compact_file)
+    with pytest.raises(ValueError) as caught:
+        vcon.load_compact(compact_file, _dense_skeleton())
+    assert str(caught.value).startswith(f"{compact_file}{DAMAGED}it cannot be read (SafetensorError: ")
+    assert str(caught.value).endswith(REBUILD)
+
+
+def test_a_compact_file_written_before_the_checksum_still_loads(tmp_path):
+    from safetensors.torch import save_file
+
+    from vcon.compact import compact_state
+
+    exported = vcon.export(_compressed({"name": "binary"}))
+    tensors, layout = compact_state(exported)
+    save_file(tensors, str(tmp_path / "old.safetensors"), metadata={
+        "format": "vcon-compact/1", "layers": json.dumps(layout["layers"]), "aliases": json.dumps(layout["aliases"])})
+    loaded = vcon.load_compact(tmp_path / "old.safetensors", _dense_skeleton())
+    x = torch.randn(5, 40)
+    assert torch.equal(_run(loaded, x), _run(exported, x))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import socket
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from damage import flip_bytes, truncate
 from local_servers import file_server, no_proxies, refusing_port
 
 from vcon.cli import main
@@ -18,6 +20,7 @@ from vcon.data import DatasetOptions, build_dataset
 from vcon.data.cifar import CIFARS
 from vcon.data.glue import HUB_ID
 from vcon.data.imagenet import HOW_TO_GET
+from vcon.fetch.receipts import verify
 
 FOLDER_FILES = {name: sorted(spec.files) for name, spec in CIFARS.items()}
 
@@ -276,3 +279,107 @@ def test_cifar_messages_name_the_url_torchvision_downloads():
 
     assert {name: getattr(datasets, spec.reader).url for name, spec in CIFARS.items()} == {
         name: spec.url for name, spec in CIFARS.items()}
+
+
+# --- The receipt records each file's sha256 and size; every later read checks them --------------------
+
+
+def sha256_and_size(path: Path) -> dict:
+    return {"sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "bytes": path.stat().st_size}
+
+
+@pytest.fixture
+def fetched_cifar(capsys, tiny_cifar, cifar_mirror, tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """cifar10 fetched into tmp_path/data with its receipt; the working directory is tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = fetch(capsys, "cifar10", "--root", "data", "--receipt", "receipt.json")
+    assert (code, err) == (0, "")
+    return tmp_path / "data" / "cifar-10-batches-py", Path("receipt.json")
+
+
+def refetch_advice(folder: Path) -> str:
+    return (f"Delete {folder} and fetch it again: `rm -r {folder} && vcon fetch cifar10 --root data "
+            f"--receipt receipt.json`")
+
+
+def test_the_receipt_records_every_file(fetched_cifar):
+    folder, receipt = fetched_cifar
+    recorded = json.loads(receipt.read_text())
+    assert recorded["files"] == {name: sha256_and_size(folder / name) for name in FOLDER_FILES["cifar10"]}
+    assert recorded["root"] == "data"
+
+
+def train_reading(capsys, receipt: Path, out: Path) -> tuple[int, str]:
+    """`vcon train` of any cell with `--fetched receipt`: the check comes before any work."""
+    code = main(["train", "--fetched", str(receipt), "--set", "epochs=1", "--out", str(out)])
+    return code, capsys.readouterr().err
+
+
+def test_train_checks_fetched_files_before_reading_them(capsys, fetched_cifar, tmp_path):
+    folder, receipt = fetched_cifar
+    flip_bytes(folder / "data_batch_1")
+    code, err = train_reading(capsys, receipt, tmp_path / "run")
+    assert (code, err) == (2, f"vcon train: error: {folder / 'data_batch_1'}, a file of cifar10 as fetched (receipt "
+                              f"receipt.json), is damaged: its sha256 does not match the one recorded when it was "
+                              f"fetched. {refetch_advice(folder)}\n")
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_refuses_a_cut_fetched_file(capsys, fetched_cifar, tmp_path):
+    folder, receipt = fetched_cifar
+    size = (folder / "test_batch").stat().st_size
+    truncate(folder / "test_batch")
+    code, err = train_reading(capsys, receipt, tmp_path / "run")
+    assert (code, err) == (2, f"vcon train: error: {folder / 'test_batch'}, a file of cifar10 as fetched (receipt "
+                              f"receipt.json), is damaged: it has {size // 2} bytes, {size} were recorded when it was "
+                              f"fetched. {refetch_advice(folder)}\n")
+
+
+def test_a_damaged_copy_in_place_is_not_recorded_anew(capsys, fetched_cifar):
+    folder, receipt = fetched_cifar
+    before = receipt.read_text()
+    flip_bytes(folder / "batches.meta")
+    code, out, err = fetch(capsys, "cifar10", "--root", "data", "--receipt", str(receipt))
+    assert (code, out) == (2, "")
+    assert err == (f"vcon fetch: error: {folder / 'batches.meta'}, a file of cifar10 as fetched (receipt "
+                   f"receipt.json), is damaged: its sha256 does not match the one recorded when it was fetched. "
+                   f"{refetch_advice(folder)}")
+    assert receipt.read_text() == before
+    shutil.rmtree(folder)  # as the message says: the fetch then downloads a good copy
+    code, out, _ = fetch(capsys, "cifar10", "--root", "data", "--receipt", str(receipt))
+    assert (code, out) == (0, f"cifar10: downloaded to {folder}\n")
+
+
+def test_a_changed_receipt_is_refused(capsys, fetched_cifar, tmp_path):
+    _, receipt = fetched_cifar
+    receipt.write_text(receipt.read_text().replace('"downloaded": true', '"downloaded": false'))
+    code, err = train_reading(capsys, receipt, tmp_path / "run")
+    assert (code, err) == (2, "vcon train: error: receipt.json, the receipt of a `vcon fetch`, is damaged: its "
+                              "content does not match the sha256 recorded when it was written. Fetch again with "
+                              "`vcon fetch ... --receipt receipt.json` (in the workflow: `snakemake --forcerun "
+                              "receipt.json`, with the --configfile of your grid)\n")
+
+
+def test_a_receipt_written_before_checksums_checks_nothing(capsys, fetched_cifar, tmp_path):
+    folder, receipt = fetched_cifar
+    old = {k: v for k, v in json.loads(receipt.read_text()).items() if k not in ("files", "sha256", "root")}
+    receipt.write_text(json.dumps(old))
+    flip_bytes(folder / "data_batch_1")  # nothing recorded, nothing found (docs/guarantees.md)
+    verify(receipt)
+
+
+def test_a_damaged_glue_file_is_caught_before_a_cell_reads_it(capsys, glue_hub, hub_answers, tmp_path):
+    data = tmp_path / "data"
+    code, _, _ = fetch(capsys, "glue-rte", "--root", str(data), "--receipt", str(tmp_path / "receipt.json"))
+    assert code == 0
+    folder = data / "glue" / "rte"
+    saved = sorted(p for p in folder.rglob("*") if p.is_file())
+    recorded = json.loads((tmp_path / "receipt.json").read_text())["files"]
+    assert recorded == {str(p.relative_to(folder)): sha256_and_size(p) for p in saved}
+    [arrow] = [p for p in saved if p.parent.name == "train" and p.suffix == ".arrow"]
+    flip_bytes(arrow)
+    code, err = train_reading(capsys, tmp_path / "receipt.json", tmp_path / "run")
+    assert (code, err) == (2, f"vcon train: error: {arrow}, a file of glue-rte as fetched (receipt "
+                              f"{tmp_path / 'receipt.json'}), is damaged: its sha256 does not match the one recorded "
+                              f"when it was fetched. Delete {folder} and fetch it again: `rm -r {folder} && vcon fetch "
+                              f"glue-rte --root {data} --receipt {tmp_path / 'receipt.json'}`\n")

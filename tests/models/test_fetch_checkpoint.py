@@ -15,6 +15,7 @@ import httpx2
 import huggingface_hub
 import pytest
 import torch
+from damage import flip_bytes, truncate
 from huggingface_hub import constants
 from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.file_download import repo_folder_name
@@ -191,3 +192,22 @@ def test_failed_download(capsys, hub_answers, monkeypatch):
 def test_bad_requests(capsys, fake_hub, args, message):
     code, _, err = fetch(capsys, *args)
     assert (code, fake_hub.calls) == (2, []) and err.startswith(f"vcon fetch: error: {message}")
+
+
+@pytest.mark.parametrize("damage", [flip_bytes, truncate])
+def test_a_damaged_checkpoint_is_caught_before_a_cell_reads_it(capsys, fake_hub, hub_answers, tmp_path, damage):
+    receipt = tmp_path / "receipt.json"
+    code, _, _ = fetch(capsys, "someone/tiny-bert", "--receipt", str(receipt))
+    assert code == 0
+    weights = snapshot_of("someone/tiny-bert") / "model.safetensors"
+    size = weights.stat().st_size
+    damage(weights)
+    code = main(["train", "--fetched", str(receipt), "--set", "epochs=1", "--out", str(tmp_path / "run")])
+    problem = ("its sha256 does not match the one recorded when it was fetched" if damage is flip_bytes
+               else f"it has {size // 2} bytes, {size} were recorded when it was fetched")
+    cache = Path(constants.HF_HUB_CACHE) / "models--someone--tiny-bert"  # its blobs too: the hub cache reuses them
+    assert (code, capsys.readouterr().err) == (2, (
+        f"vcon train: error: {weights}, a file of someone/tiny-bert as fetched (receipt {receipt}), is damaged: "
+        f"{problem}. Delete {cache} and fetch it again: `rm -r {cache} && vcon fetch checkpoint someone/tiny-bert "
+        f"--receipt {receipt}`\n"))
+    assert not (tmp_path / "run").exists()

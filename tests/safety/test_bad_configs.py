@@ -60,7 +60,7 @@ TRAIN_CASES = [
 
 def run_cli(config_path: Path, out: Path, capsys, overrides: list[str] = ()) -> str:
     args = argparse.Namespace(config=str(config_path), out=str(out), overrides=list(overrides), force=False,
-                              quiet=True)
+                              quiet=True, fetched=[])
     code = cli.run(args)
     assert code == 2
     return capsys.readouterr().err

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from damage import change_digit, truncate
 
 import vcon.atomic
+from vcon.integrity import seal
 from vcon.report import cli_aggregate, cli_plot, collect
 
 PRUNE = {"name": "prune", "sparsity": 0.9}
@@ -80,7 +82,7 @@ def test_untrusted_runs_are_flagged_and_left_out(tree):
     seed0 = collect.parse_run_id("m/d/p90/vcon/q2ep-linear/seed0")
     put(tree, "m/d/p90/vcon/q2ep-linear/seed1", metrics_of(seed0))  # a folder copied by hand
     put(tree, "m/d/p90/posthoc/q0/seed2", {**metrics_of(collect.parse_run_id("m/d/p90/posthoc/q0/seed2")),
-                                           "schema_version": 2})
+                                           "schema_version": 3})
     text = json.dumps(metrics_of(collect.parse_run_id("m/d/p90/vcon/q2ep-linear/seed2")))
     put(tree, "m/d/p90/vcon/q2ep-linear/seed2", text[: len(text) // 2])  # truncated
     put(tree, "m/d/p90/posthoc/q0/seed1", metrics_of(collect.parse_run_id("m/d/p90/posthoc/q0/seed1"),
@@ -94,7 +96,7 @@ def test_untrusted_runs_are_flagged_and_left_out(tree):
     problems = flagged["problem"].to_dict()
     assert problems["m/d/p90/vcon/q2ep-linear/seed1"] == \
         "metrics.json is another cell's (folder moved or renamed?): seed 0 (folder: '1')"
-    assert problems["m/d/p90/posthoc/q0/seed2"] == "metrics.json has schema_version 2; this aggregation reads 1"
+    assert problems["m/d/p90/posthoc/q0/seed2"] == "metrics.json has schema_version 3; this code reads 1 and 2"
     assert problems["m/d/p90/vcon/q2ep-linear/seed2"].startswith("unreadable metrics.json (truncated or not JSON): ")
     assert problems["m/d/p90/posthoc/q0/seed1"] == \
         "made from another config than the workflow's now: epochs 5 (workflow now: 8)"
@@ -109,6 +111,26 @@ def test_untrusted_runs_are_flagged_and_left_out(tree):
     assert "Left out (counted as missing): 4 run(s) whose metrics cannot be trusted for their cell" in md
     history = pd.read_csv(tree / "tables" / "history.csv")
     assert len(history) == 5  # the five trusted runs only
+
+
+def test_a_sealed_metrics_json_is_checked_against_its_sha256(tree):
+    """Schema 2 carries the sha256 of its content: a changed digit makes the run invalid, not a number."""
+    runs = {f"m/d/p90/vcon/q2ep-linear/seed{s}": metrics_of(collect.parse_run_id(f"m/d/p90/vcon/q2ep-linear/seed{s}"))
+            for s in SEEDS}
+    for run, data in runs.items():
+        put(tree, run, json.dumps(seal({**data, "schema_version": 2, "files": {}}), indent=2))
+    change_digit(tree / "runs" / "m/d/p90/vcon/q2ep-linear/seed1" / "metrics.json", '"accuracy": 0.81',
+                 '"accuracy": 0.91')
+    truncate(tree / "runs" / "m/d/p90/vcon/q2ep-linear/seed2" / "metrics.json")
+    table = aggregate(tree)
+    assert table.loc["m/d/p90/vcon/q2ep-linear/seed0", "status"] == "ok"
+    assert table.loc["m/d/p90/vcon/q2ep-linear/seed0", "value"] == 0.80
+    assert table.loc["m/d/p90/vcon/q2ep-linear/seed1", ["status", "problem"]].tolist() == [
+        "invalid", "metrics.json is damaged: its content does not match the sha256 recorded when it was written"]
+    assert table.loc["m/d/p90/vcon/q2ep-linear/seed2", "problem"].startswith(
+        "unreadable metrics.json (truncated or not JSON): ")
+    assert "90.00 (n=1/3)" not in (tree / "tables" / "accuracy.md").read_text()
+    assert "80.00 (n=1/3)" in (tree / "tables" / "accuracy.md").read_text()
 
 
 def test_a_run_moved_to_another_q_or_method_is_refused(tree):

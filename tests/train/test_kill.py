@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from run_results import comparable
 
 # digits at batch 32: 40 steps per epoch, 80 in all; a checkpoint every 3 steps.
 CELL = ["epochs=2", "batch_size=32", "lr=2e-3", "tensorboard=false", "threads=1", "checkpoint_steps=3",
@@ -31,9 +32,6 @@ def _finish(out: Path, log: Path, *extra: str) -> int:
     process = _start(out, log, *extra)
     return process.wait(timeout=300)
 
-
-def _strip(metrics):
-    return {k: v for k, v in metrics.items() if k not in ("timing", "environment")}
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +100,7 @@ def test_killed_or_signalled_anywhere_then_rerun_loses_nothing(reference, tmp_pa
     progress = [step for step in resumed if step is not None]
     assert len(progress) >= 4 and progress == sorted(progress) and progress[0] > 0, resumed
     assert f"resumed from {checkpoint} at step " in (tmp_path / "last.log").read_text()
-    assert _strip(json.loads((out / "metrics.json").read_text())) == _strip(reference)
+    assert comparable(json.loads((out / "metrics.json").read_text())) == comparable(reference)
     assert sorted(p.name for p in out.iterdir()) == DOCUMENTED
 
 

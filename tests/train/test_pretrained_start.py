@@ -43,6 +43,7 @@ def test_pretrained_start_of_the_same_head_size_still_gets_a_new_head(tmp_path):
     train_cell(from_dict({**FAST, "dataset": "digits", "epochs": 1, "batch_size": 256}), source, quiet=True)
     config = (source / "config.yaml").read_text().replace("dataset: digits", "dataset: glyphs")
     (source / "config.yaml").write_text(config)  # now the record of a run on another dataset
+    (source / "metrics.json").unlink()  # whose sealed record would name digits (and the changed config.yaml)
     cell = prepare_cell(from_dict({**FAST, "init": str(source)}))
     saved = torch.load(source / "dense.pt", weights_only=True)["model"]
     assert not torch.equal(cell.model.state_dict()["net.head.weight"], saved["net.head.weight"])

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from run_results import comparable
 
 from vcon.train.checkpoint import CheckpointError, read_checkpoint
 from vcon.train.config import from_dict
@@ -46,10 +47,6 @@ STOPS = [("dense", [4]), ("vcon-prune", [10, 13]), ("vcon-lowrank-copy", [7]), (
 DOCUMENTED = {"config.yaml", "history.csv", "metrics.json", "model.pt", "dense.pt"}
 
 
-def _strip(metrics):
-    return {k: v for k, v in metrics.items() if k not in ("timing", "environment")}
-
-
 def _stop(config, out: Path, step: int) -> Interrupted:
     with pytest.raises(Interrupted) as caught:
         train_cell(config, out, quiet=True, stop=StopAtStep(step))
@@ -70,7 +67,7 @@ def test_stopped_and_resumed_run_equals_uninterrupted_run(tmp_path, capsys, name
     capsys.readouterr()
     resumed = train_cell(config, out, quiet=True)
     assert f"resumed from {out / 'checkpoint' / 'resume.pt'} at step {stops[-1]}\n" in capsys.readouterr().err
-    assert _strip(resumed) == _strip(reference)
+    assert comparable(resumed) == comparable(reference)
     assert resumed["timing"]["resumed"] == len(stops) and reference["timing"]["resumed"] == 0
     assert {p.name for p in out.iterdir()} <= DOCUMENTED
     assert {p.name for p in out.iterdir()} == {p.name for p in (tmp_path / "reference").iterdir()}

@@ -7,6 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import torch
+from run_results import comparable
 
 import vcon
 from vcon.train.config import from_dict
@@ -21,10 +22,6 @@ SPECS = {
     "lowrank": {"name": "lowrank", "rank": 4},
 }
 
-
-def _strip(metrics):
-    """Everything but timing and environment, which legitimately differ between runs."""
-    return {k: v for k, v in metrics.items() if k not in ("timing", "environment")}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +79,7 @@ def test_same_cell_and_seed_give_identical_metrics(dense_run, tmp_path):
     config = from_dict({**FAST, "init": str(dense_run[0]), "compressor": SPECS["prune"], "q": "1ep"})
     first = train_cell(config, tmp_path / "a", quiet=True)
     second = train_cell(config, tmp_path / "b", quiet=True)
-    assert _strip(first) == _strip(second)
+    assert comparable(first) == comparable(second)
     other_seed = train_cell(from_dict({**config.to_dict(), "seed": 1}), tmp_path / "c", quiet=True)
     assert other_seed["test"] != first["test"]
 

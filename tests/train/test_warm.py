@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from run_results import comparable
 
 from vcon.warm import worker_key
 from workflow_run import private_runtime_dir, stop_warm_workers, warm_worker_log
@@ -47,8 +48,7 @@ def _run(out: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedPro
 
 
 def _results(out: Path) -> dict:
-    metrics = json.loads((out / "metrics.json").read_text())
-    return {k: v for k, v in metrics.items() if k not in ("timing", "environment")}
+    return comparable(json.loads((out / "metrics.json").read_text()))
 
 
 @pytest.fixture(scope="module")

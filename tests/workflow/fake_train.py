@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--fetched", action="append", default=[])
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from vcon.grid import GridError, check, load
 # Every test below that runs Snakemake takes a few seconds (the finished tree: ~30 s once).
 slow = pytest.mark.slow
 
+REPORT_JOBS = {"aggregate": 1, "check_runs": 1}  # the tables, then the check that every run is usable
 DATA_FIGURES = {"figure_beta_ablation": 1, "figure_transition_curves": 1, "figure_gains": 1}
 ALL_FIGURES = {**DATA_FIGURES, "figure_schedules": 1}
 
@@ -44,13 +45,13 @@ def test_bad_config_is_rejected(change):
 
 @slow
 def test_paper_dry_run_lists_every_job(tmp_path):
-    # 1,035 cells (tests/workflow/test_grid.py) + aggregate + 4 figures + all; no data needed. Fetch jobs: 11 data
-    # sets (CIFAR-10/100, ImageNet, 8 GLUE tasks) and 4 hub checkpoints (tests/workflow/test_fetch_rules.py).
+    # 1,035 cells (tests/workflow/test_grid.py) + aggregate, check_runs, 4 figures, all; no data needed. Fetch jobs:
+    # 11 data sets (CIFAR-10/100, ImageNet, 8 GLUE tasks) and 4 hub checkpoints (tests/workflow/test_fetch_rules.py).
     started = time.monotonic()
     result = snakemake(REPO, "-n", "--quiet", "rules", "--configfile", "configs/paper.yaml", "-d", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert job_counts(result.stdout + result.stderr) == {"fetch_data": 11, "fetch_checkpoint": 4, "train": 1035,
-                                                         "aggregate": 1, **ALL_FIGURES, "all": 1}
+                                                         **REPORT_JOBS, **ALL_FIGURES, "all": 1}
     assert time.monotonic() - started < 60
 
 
@@ -58,7 +59,7 @@ def test_paper_dry_run_lists_every_job(tmp_path):
 def test_default_dry_run(tmp_path):
     result = snakemake(REPO, "-n", "--quiet", "rules", "-d", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert job_counts(result.stdout + result.stderr) == {"pretrain": 2, "train": 155, "aggregate": 1, **ALL_FIGURES,
+    assert job_counts(result.stdout + result.stderr) == {"pretrain": 2, "train": 155, **REPORT_JOBS, **ALL_FIGURES,
                                                          "all": 1}
 
 
@@ -98,7 +99,7 @@ def test_plot_code_edit_reruns_figures_only(tiny_copy):
 @slow
 def test_aggregation_code_edit_reruns_aggregation_and_figures(tiny_copy):
     edit(tiny_copy / "vcon/report/tables.py")
-    assert dry_run(tiny_copy) == {"aggregate": 1, **DATA_FIGURES, "all": 1}
+    assert dry_run(tiny_copy) == {**REPORT_JOBS, **DATA_FIGURES, "all": 1}
 
 
 @slow
@@ -114,7 +115,7 @@ def test_new_seed_runs_only_new_cells(tiny_copy):
     (tiny_copy / "configs/test-tiny.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tiny_copy, "-n", "--configfile", "configs/test-tiny.yaml", timeout=120)
     counts = job_counts(result.stdout + result.stderr)
-    assert counts == {"train": 11, "aggregate": 1, **DATA_FIGURES, "all": 1}  # 2 dense + (1 + 2 + 2) + (1 + 1 + 2)
+    assert counts == {"train": 11, **REPORT_JOBS, **DATA_FIGURES, "all": 1}  # 2 dense + (1 + 2 + 2) + (1 + 1 + 2)
     assert "seed0/metrics.json" not in "".join(l for l in result.stdout.splitlines() if l.strip().startswith("output:"))
 
 
@@ -123,7 +124,7 @@ def test_new_q_runs_only_new_cells(tiny_copy):
     config = config_of("test-tiny.yaml")
     config["q"] = [3, "2ep", 15]
     (tiny_copy / "configs/test-tiny.yaml").write_text(yaml.safe_dump(config))
-    assert dry_run(tiny_copy) == {"train": 4, "aggregate": 1, **DATA_FIGURES, "all": 1}  # 2 compressors x 2 seeds
+    assert dry_run(tiny_copy) == {"train": 4, **REPORT_JOBS, **DATA_FIGURES, "all": 1}  # 2 compressors x 2 seeds
 
 
 @slow
@@ -163,7 +164,7 @@ def test_pretraining_is_cached_and_a_change_to_it_reruns_what_starts_from_it(tin
     config["models"]["vit-digits"]["pretrain"]["training"]["epochs"] = 2
     (tiny_copy / "configs/test-tiny.yaml").write_text(yaml.safe_dump(config))
     result = snakemake(tiny_copy, "-n", "--configfile", "configs/test-tiny.yaml", timeout=120)
-    assert job_counts(result.stdout + result.stderr) == {"pretrain": 1, "train": 20, "aggregate": 1, **DATA_FIGURES,
+    assert job_counts(result.stdout + result.stderr) == {"pretrain": 1, "train": 20, **REPORT_JOBS, **DATA_FIGURES,
                                                          "all": 1}  # 2 x (dense + (1 + 2 + 2) + (1 + 1 + 2))
     outputs = " ".join(line for line in result.stdout.splitlines() if line.strip().startswith("output:"))
     assert "dense-scratch" not in outputs and "glyphs/pretrain/seed0/metrics.json" in outputs

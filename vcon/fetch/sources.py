@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from vcon.data import glue, imagenet
 from vcon.fetch.plan import datasets
 
+CHECKPOINT = "checkpoint"  # the kind of a hub checkpoint, and `vcon fetch`'s word for it
 # What a checkpoint needs besides its weights: config, tokenizer and vocabulary files.
 CHECKPOINT_FILES = ["*.json", "*.txt", "*.model"]
 # Weights in the order transformers prefers them; the first the repository has is downloaded.
@@ -40,7 +41,7 @@ class DownloadFailed(Exception):
 @dataclass(frozen=True)
 class Fetched:
     what: str
-    kind: str  # "data set" or "checkpoint"
+    kind: str  # "data set" or CHECKPOINT
     where: str  # the directory the trainer reads
     source: str
     downloaded: bool  # False: it was there already
@@ -161,7 +162,7 @@ def fetch_checkpoint(name: str) -> Fetched:
         except LocalEntryNotFoundError:
             continue
         if _complete(Path(folder), weights):
-            return Fetched(repo, "checkpoint", folder, repo, downloaded=False)
+            return Fetched(repo, CHECKPOINT, folder, repo, downloaded=False)
     why = _hub_unreachable()
     if why:
         raise Unavailable(
@@ -180,7 +181,7 @@ def fetch_checkpoint(name: str) -> Fetched:
             raise DownloadFailed(f"{repo}: the download failed ({type(error).__name__}: {error}). Run the fetch "
                                  f"again: the Hugging Face cache resumes it.") from error
         if _complete(Path(folder), weights):
-            return Fetched(repo, "checkpoint", folder, repo, downloaded=True)
+            return Fetched(repo, CHECKPOINT, folder, repo, downloaded=True)
     raise Unavailable(f"{repo}: the hub repository has no config.json with weights in "
                       f"{' or '.join(w[0] for w in CHECKPOINT_WEIGHTS)}")
 

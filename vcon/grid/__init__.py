@@ -19,13 +19,13 @@ Modules: `cells` (a cell and its run id), `parse` (the config's blocks), `checks
 before any job), `expand` (config -> cells), `validate` (schema, then `expand`).
 """
 from vcon.grid.cells import (
-    DENSE, DENSE_METHODS, DENSE_SCRATCH, FINETUNED, PRETRAIN, PRETRAINED, RUNS_ROOT, STARTS, Cell, Grid, GridError,
-    canonical_length, canonical_seed,
+    CELLS_ROOT, DENSE, DENSE_METHODS, DENSE_SCRATCH, FINETUNED, PRETRAIN, PRETRAINED, RUNS_ROOT, STARTS, Cell, Grid,
+    GridError, canonical_length, canonical_seed,
 )
 from vcon.grid.expand import cell_config, expand
 from vcon.grid.parse import IDENTITY_KEYS
 from vcon.grid.validate import check, load, workflow_schema
 
-__all__ = ["DENSE", "DENSE_METHODS", "DENSE_SCRATCH", "FINETUNED", "IDENTITY_KEYS", "PRETRAIN", "PRETRAINED",
-           "RUNS_ROOT", "STARTS", "Cell", "Grid", "GridError", "canonical_length", "canonical_seed", "cell_config",
-           "check", "expand", "load", "workflow_schema"]
+__all__ = ["CELLS_ROOT", "DENSE", "DENSE_METHODS", "DENSE_SCRATCH", "FINETUNED", "IDENTITY_KEYS", "PRETRAIN",
+           "PRETRAINED", "RUNS_ROOT", "STARTS", "Cell", "Grid", "GridError", "canonical_length", "canonical_seed",
+           "cell_config", "check", "expand", "load", "workflow_schema"]

@@ -17,6 +17,7 @@ DENSE_METHODS = (PRETRAIN, DENSE, DENSE_SCRATCH)
 PRETRAINED, FINETUNED = "pretrained", "finetuned"
 STARTS = (PRETRAINED, FINETUNED)
 RUNS_ROOT = "results/runs"
+CELLS_ROOT = "results/cells"  # the cell config of each run, as given to `vcon train --config`
 
 
 class GridError(ValueError):

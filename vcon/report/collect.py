@@ -16,11 +16,11 @@ import pandas as pd
 from vcon.atomic import write_text
 from vcon.grid import DENSE_METHODS, FINETUNED, PRETRAINED
 from vcon.report import checks
+from vcon.run_record import metrics_problem
 
 IDENTITY = ["run", "model", "dataset", "start", "compressor", "method", "q", "schedule", "iterative_t",
             "iterative_variant", "seed"]
 HISTORY_KEYS = ["epoch", "step", "beta", "lr", "train_loss", "val_blended", "val_compressed"]
-SCHEMA_VERSION = 1
 
 
 def parse_run_id(run_id: str) -> dict[str, str]:
@@ -81,20 +81,6 @@ def run_row(identity: dict[str, str], metrics: Mapping[str, Any]) -> dict[str, A
     return row
 
 
-def read_metrics(path: Path) -> tuple[dict[str, Any] | None, str]:
-    """(metrics, "") or (None, why it cannot be used)."""
-    try:
-        metrics = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        return None, f"unreadable metrics.json (truncated or not JSON): {error}"
-    if not isinstance(metrics, dict):
-        return None, f"metrics.json holds a {type(metrics).__name__}, not an object"
-    if metrics.get("schema_version") != SCHEMA_VERSION:
-        return None, (f"metrics.json has schema_version {metrics.get('schema_version')!r}; "
-                      f"this aggregation reads {SCHEMA_VERSION}")
-    return metrics, ""
-
-
 def read_cells(path: str | Path) -> pd.DataFrame:
     """The workflow's manifest of expected runs (results/tables/cells.csv)."""
     return pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -104,7 +90,8 @@ def collect(runs_root: str | Path, cells: pd.DataFrame | None = None) -> tuple[p
     """(runs, history). With `cells`, exactly the expected runs, absent ones marked missing;
     without, every run found under `runs_root`. A run whose metrics.json cannot be trusted is kept
     with its status (invalid: unreadable, unknown schema, another cell's result; stale: made from
-    another config than the workflow's now) and the problem, and its value left out (NaN)."""
+    another config than the workflow's now) and the problem, and its value left out (NaN). A metrics.json
+    of schema 2 is checked against the sha256 it carries (vcon.run_record)."""
     root = Path(runs_root)
     found = {str(p.parent.relative_to(root).as_posix()): p for p in sorted(root.glob("**/metrics.json"))}
     if cells is not None:
@@ -116,7 +103,7 @@ def collect(runs_root: str | Path, cells: pd.DataFrame | None = None) -> tuple[p
     rows, history_rows = [], []
     for identity in identities:
         path = found.get(identity["run"])
-        metrics, problem = read_metrics(path) if path else (None, "no metrics.json")
+        metrics, problem = metrics_problem(path) if path else (None, "no metrics.json")
         spec = specs.get(identity["run"], "")
         if metrics is None:
             status = "invalid" if path else "missing"

@@ -17,10 +17,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one key (YAML value), e.g. --set lr=3e-4 --set 'compressor={name: binary}'")
     parser.add_argument("--force", action="store_true", help="train again even if DIR holds a complete run (overwrites it)")
+    parser.add_argument("--fetched", action="append", default=[], metavar="RECEIPT",
+                        help="receipt of a `vcon fetch` of what this cell reads: its files are checked against it "
+                             "before any work (the workflow passes each cell's receipts)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
 
 
 def run(args: argparse.Namespace) -> int:
+    from vcon.fetch import receipts
     from vcon.train.config import ConfigError, load_config
     from vcon.train.checkpoint import CheckpointError
     from vcon.train.interrupt import EXIT_INTERRUPTED, Interrupted
@@ -31,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     source = args.config or "defaults"
     try:
         config, source = load_config(args.config, args.overrides)
+        for receipt in args.fetched:
+            receipts.verify(receipt)
         metrics = train_cell(config, args.out, quiet=args.quiet, force=args.force)
     except ConfigError as error:  # checks that needed the data or model do not know the file: name it
         text = str(error)

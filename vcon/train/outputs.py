@@ -10,9 +10,7 @@ from typing import Any
 import torch
 
 from vcon.atomic import atomic_write, write_text  # noqa: F401  (moved to vcon.atomic; re-exported here)
-
-METRICS_FILE = "metrics.json"
-SCHEMA_VERSION = 1
+from vcon.run_record import METRICS_FILE  # noqa: F401  (re-exported)
 
 
 def write_json(path: Path, data: Any) -> None:

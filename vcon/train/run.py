@@ -20,7 +20,8 @@ from vcon.train.interrupt import StopRequest
 from vcon.train.lock import RunLock
 from vcon.train.loop import train
 from vcon.train.resume import Checkpointing
-from vcon.train.outputs import METRICS_FILE, SCHEMA_VERSION, save_torch, write_csv, write_json, write_text
+from vcon.run_record import sealed_metrics
+from vcon.train.outputs import METRICS_FILE, save_torch, write_csv, write_json, write_text
 from vcon.train.setup import COMPRESSED_CHECKPOINT, DENSE_CHECKPOINT, PreparedCell, prepare_cell, resolved_config
 
 
@@ -149,11 +150,13 @@ def _write_outputs(config: CellConfig, cell: PreparedCell, resolved: dict[str, A
                    result: dict[str, Any], timing: dict[str, float]) -> dict[str, Any]:
     final = result["final_model"]
     if cell.method == "dense":
-        save_torch(out_dir / DENSE_CHECKPOINT, {"model": final.state_dict(), "config": resolved})
+        model_file = DENSE_CHECKPOINT
+        save_torch(out_dir / model_file, {"model": final.state_dict(), "config": resolved})
         compression = None
     else:
-        save_torch(out_dir / COMPRESSED_CHECKPOINT, {"model": final.state_dict(), "config": resolved,
-                                                     "compressor": config.compressor})
+        model_file = COMPRESSED_CHECKPOINT
+        save_torch(out_dir / model_file, {"model": final.state_dict(), "config": resolved,
+                                          "compressor": config.compressor})
         compression = stats(final)
     write_csv(out_dir / "history.csv", result["history"])
     if config.tensorboard:
@@ -161,7 +164,6 @@ def _write_outputs(config: CellConfig, cell: PreparedCell, resolved: dict[str, A
 
     timing = dict(result["timing"], setup_s=timing["setup_s"], resumed=timing["resumed"], wall_s=timing["wall_s"])
     metrics = {
-        "schema_version": SCHEMA_VERSION,
         "cell": {
             "model": config.model,
             "dataset": config.dataset,
@@ -180,5 +182,7 @@ def _write_outputs(config: CellConfig, cell: PreparedCell, resolved: dict[str, A
         "timing": timing,
         "environment": environment.describe(cell.device),
     }
+    # What other jobs read from this folder, each with its sha256 and size; metrics.json sealed last.
+    metrics = sealed_metrics(metrics, out_dir, ["config.yaml", "history.csv", model_file])
     write_json(out_dir / METRICS_FILE, metrics)
     return metrics

@@ -1,7 +1,6 @@
 """Everything a cell needs before its first step: device, data, model, compression, step counts."""
 from __future__ import annotations
 
-import json
 import math
 import random
 from dataclasses import dataclass
@@ -16,8 +15,10 @@ from torch.utils.data import DataLoader
 from vcon.api import compress
 from vcon.compressors import SpecError, from_spec
 from vcon.data import DatasetBundle, DatasetOptions, build_dataset
+from vcon.integrity import DamagedFile
 from vcon.models import Classifier, build_model
 from vcon.models.tokenizer import load_tokenizer
+from vcon.run_record import load_metrics, rebuild_command, verify_recorded
 from vcon.train.batches import EpochBatches
 from vcon.train.config import CellConfig, ConfigError, to_steps
 from vcon.train.distributed import World
@@ -70,28 +71,48 @@ def _dense_run_dir(init: str) -> Path | None:
 
 
 def _recorded_config(run_dir: Path) -> dict[str, Any]:
-    """The config a finished run recorded (config.yaml, else metrics.json); {} when neither is readable."""
+    """The config an unfinished run (no metrics.json) recorded in config.yaml; {} when it is not readable."""
     try:
-        if (run_dir / "config.yaml").is_file():
-            return yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
-        return json.loads((run_dir / METRICS_FILE).read_text()).get("config") or {}
+        return yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
     except (OSError, ValueError, yaml.YAMLError, AttributeError):
         return {}
+
+
+def _role(recorded: dict[str, Any], config: CellConfig) -> str:
+    """What the dense run is to this cell, for messages: its pretrained model, or its dense start."""
+    model, dataset, seed = (recorded.get(key, "?") for key in ("model", "dataset", "seed"))
+    if "dataset" in recorded and dataset != config.dataset:
+        return f"the pretrained model of {model} (its dense run on {dataset}, seed {seed})"
+    return f"the dense model of {model} on {dataset} (seed {seed}) that this cell starts from"
+
+
+def _read_model(checkpoint: Path, what: str) -> Any:
+    try:
+        return torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - a cut or garbled file fails in several ways inside torch
+        detail = " ".join(str(error).split()).split(". ")[0][:200]
+        problem = f"it cannot be read ({type(error).__name__}: {detail})"
+        raise DamagedFile(checkpoint, what, problem, rebuild_command(checkpoint.parent)) from None
 
 
 def _load_dense(model: Classifier, run_dir: Path, config: CellConfig, num_classes: int) -> dict[str, float] | None:
     """Load a dense run's weights. A run of this dataset gives all of them and its test metrics
     (the dense reference); a run of another dataset (a source task) gives all but the
-    classification head, which keeps its fresh initialisation, sized to this task."""
+    classification head, which keeps its fresh initialisation, sized to this task. A finished run's
+    metrics.json and model are checked against the checksums it recorded before they are used."""
     checkpoint = run_dir / DENSE_CHECKPOINT
+    metrics = load_metrics(run_dir, f"the run init names ({run_dir})") if (run_dir / METRICS_FILE).is_file() else None
+    recorded = (metrics.get("config") or {}) if metrics is not None else _recorded_config(run_dir)
+    what = _role(recorded, config)
+    if metrics is not None:
+        verify_recorded(run_dir, DENSE_CHECKPOINT, metrics, what)
     if not checkpoint.is_file():
         raise ConfigError(f"init: {run_dir} holds no {DENSE_CHECKPOINT}; is it the DIR of a finished dense `vcon train` run?")
-    recorded = _recorded_config(run_dir)
     if "model" in recorded and recorded["model"] != config.model:
         raise ConfigError(f"init: {run_dir} is a dense run of model {recorded['model']!r}, this cell's model is "
                           f"{config.model!r}; allowed: a dense run of the same model")
     transfer = "dataset" in recorded and recorded["dataset"] != config.dataset
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    state = _read_model(checkpoint, what)
     saved = state.get("model", {}) if isinstance(state, dict) else {}
     if transfer:
         saved = {key: tensor for key, tensor in saved.items() if not key.startswith(model.head_prefix)}
@@ -111,10 +132,9 @@ def _load_dense(model: Classifier, run_dir: Path, config: CellConfig, num_classe
         wrong = unexpected or [key for key in missing if not key.startswith(model.head_prefix)]
         raise ConfigError(f"init: {checkpoint} does not fit model {config.model!r}: {', '.join(wrong[:5])} "
                           f"{'unexpected' if unexpected else 'missing'}")
-    metrics_path = run_dir / METRICS_FILE
-    if transfer or not metrics_path.is_file():
+    if transfer or metrics is None:
         return None
-    return json.loads(metrics_path.read_text())["test"]
+    return metrics["test"]
 
 
 def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:

@@ -5,7 +5,7 @@ rule aggregate:
     machine running Snakemake, also with a cluster executor: seconds of pandas, no queue wait."""
     localrule: True
     input:
-        runs=[metrics_file(run_id) for run_id in CELLS],
+        runs=expected_metrics,
         code=AGGREGATE_CODE,
     output:
         cells=f"{TABLE_DIR}/cells.csv",

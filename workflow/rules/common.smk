@@ -1,23 +1,32 @@
 import hashlib
 import os
+import shlex
 import sys
 from pathlib import Path
 
 import yaml
 
-from vcon.grid import GridError, canonical_length, check, extends
+from vcon import quarantine
+from vcon.grid import CELLS_ROOT, RUNS_ROOT, GridError, canonical_length, check, extends
 from vcon.report import catalog
 from vcon.report.reference import REFERENCE_EXPERIMENT
+
+# The command this workflow was started with: check_runs prints it, plus --forcerun, as the one command
+# that reruns the unusable runs. Passed to that local job through the environment, not as a param, so
+# that calling the workflow another way does not rerun the check.
+if workflow.is_main_process:
+    os.environ["VCON_WORKFLOW_COMMAND"] = shlex.join(["snakemake", *sys.argv[1:]])
 
 
 envvars:
     "PATH",
+    "VCON_WORKFLOW_COMMAND",
 
 
 ROOT = Path(workflow.basedir)
 CONFIG_FILES = [Path(f) for f in workflow.overwrite_configfiles] or [ROOT / "configs" / "default.yaml"]
-RUNS = "results/runs"
-CELL_CONFIGS = "results/cells"
+RUNS = RUNS_ROOT
+CELL_CONFIGS = CELLS_ROOT
 # `extends: FILE` (relative to the config file): that config with this one's changes over it.
 try:
     _resolved = extends.resolve(config, CONFIG_FILES[-1].parent, (CONFIG_FILES[-1].resolve(),))
@@ -128,8 +137,36 @@ def metrics_file(run_id):
     return f"{RUNS}/{run_id}/metrics.json"
 
 
+_QUARANTINE_DONE = []
+
+
+def quarantine_damaged_runs():
+    """Once per call of Snakemake, from the input functions of the first jobs it plans (all, aggregate, a
+    cell), before it looks at any run's files: each finished run of the grid that is damaged (vcon.quarantine)
+    is moved to results/quarantine/, so that this call trains it again. Only where jobs are about to run:
+    a dry run lists them; --summary, --unlock, --touch and the job steps on cluster nodes do nothing."""
+    if _QUARANTINE_DONE or not workflow.is_main_process or workflow.executor_plugin is None or workflow.touch:
+        return
+    _QUARANTINE_DONE.append(True)
+    for run_id, problem in quarantine.damaged_runs(RUNS, CELLS).items():
+        if workflow.dryrun:
+            print(f"vcon-bench: the finished run {RUNS}/{run_id} is damaged ({problem}); a run without -n moves it "
+                  f"to {quarantine.QUARANTINE_ROOT}/ and trains it again", file=sys.stderr)
+            continue
+        where = quarantine.move_aside(RUNS, run_id)
+        print(f"vcon-bench: the finished run {RUNS}/{run_id} is damaged ({problem}); moved to {where}, "
+              f"it is trained again", file=sys.stderr)
+
+
+def expected_metrics(wildcards):
+    """Every run of the grid, for the aggregation."""
+    quarantine_damaged_runs()
+    return [metrics_file(run_id) for run_id in CELLS]
+
+
 def init_metrics(wildcards):
     """A cell that starts from another run (pretraining or a dense run) needs it finished first."""
+    quarantine_damaged_runs()
     init_run = cell(wildcards).init_run
     return [metrics_file(init_run)] if init_run else []
 

@@ -18,6 +18,8 @@ rule train:
         cell=lambda wildcards: yaml.safe_dump(cell(wildcards).config, sort_keys=False),
         out=lambda wildcards, output: Path(output.metrics).parent,
         launch=lambda wildcards: train_launcher(cell(wildcards).resources["gpu"]),
+        # The trainer checks the fetched files against their receipts before it reads them.
+        fetched=lambda wildcards, input: "".join(f" --fetched {shlex.quote(path)}" for path in input.fetched),
     threads: lambda wildcards: cell(wildcards).resources["threads"]
     # From the workflow config (`resources:`); the SLURM plugin turns them into sbatch options.
     # A resource that is None is left out (no gpu_model / constraint unless the config sets one).
@@ -32,7 +34,7 @@ rule train:
         ENVIRONMENT
     shell:
         "printf '%s' {params.cell:q} > {output.cell}"
-        " && {params.launch} --config {output.cell} --out {params.out} --quiet > {log} 2>&1"
+        " && {params.launch} --config {output.cell} --out {params.out}{params.fetched} --quiet > {log} 2>&1"
         f"  # trainer sources {TRAINER_DIGEST}"
 
 
