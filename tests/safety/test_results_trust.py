@@ -3,7 +3,6 @@ file, a config other than the workflow's now) and flags environment drift; every
 written to a temporary name and renamed."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ from damage import change_digit, truncate
 
 import vcon.atomic
 from vcon.integrity import seal
+from vcon.commands import build_parser
 from vcon.report import cli_aggregate, cli_plot, collect
 
 PRUNE = {"name": "prune", "sparsity": 0.9}
@@ -71,9 +71,9 @@ def put(tree: Path, run: str, data) -> None:
 
 
 def aggregate(tree: Path) -> pd.DataFrame:
-    args = argparse.Namespace(runs=str(tree / "runs"), cells=str(tree / "cells.csv"), out=str(tree / "tables"),
-                              headline_q=["2ep"], schedule="linear", interval="t",
-                              bootstrap=1000)
+    args = build_parser(["aggregate"]).parse_args(["aggregate", "--runs", str(tree / "runs"), "--cells",
+                                                   str(tree / "cells.csv"), "--out", str(tree / "tables"),
+                                                   "--headline-q", "2ep", "--bootstrap", "1000"])
     assert cli_aggregate.run(args) == 0
     return collect.read_runs(tree / "tables" / "runs.csv").set_index("run")
 
@@ -166,9 +166,9 @@ def test_every_report_file_is_renamed_into_place(tree, monkeypatch):
 
     monkeypatch.setattr(vcon.atomic.os, "replace", spy)
     aggregate(tree)
-    args = argparse.Namespace(figure="gains", runs=str(tree / "tables" / "runs.csv"),
-                              history=str(tree / "tables" / "history.csv"),
-                              out=str(tree / "figures"), headline_q=["2ep"], schedule="linear", interval="t", bootstrap=200)
+    args = build_parser(["plot"]).parse_args(["plot", "--figure", "gains", "--runs", str(tree / "tables" / "runs.csv"),
+                                              "--history", str(tree / "tables" / "history.csv"), "--out",
+                                              str(tree / "figures"), "--headline-q", "2ep", "--bootstrap", "200"])
     assert cli_plot.run(args) == 0
     written = sorted(p.name for p in (tree / "tables").iterdir()) + sorted(p.name for p in (tree / "figures").iterdir())
     assert sorted(renamed) == sorted(written)
