@@ -1,6 +1,6 @@
 """The training loop of one cell: AdamW with warm-up and cosine decay, beta and the compression level
 set from the global step before every optimizer step, validation each epoch or every `eval_every`
-steps, test of the pure compressed (exported) model at the end."""
+steps (sparser from `eval_sparse_from` on), test of the pure compressed (exported) model at the end."""
 from __future__ import annotations
 
 import math
@@ -94,12 +94,15 @@ def peak_memory_mb(device: torch.device) -> float:
 
 def evaluation_due(cell: PreparedCell, progress: Progress) -> bool:
     """Validate now? After every `eval_every`-th step and the last one; without `eval_every`, once an
-    epoch's batches are all done. Never twice at one step (a resumed run may ask again)."""
+    epoch's batches are all done; from step `eval_sparse_from` on, at the multiples of
+    `eval_sparse_every` instead. Never twice at one step (a resumed run may ask again)."""
     if progress.history and progress.history[-1]["step"] == progress.step:
         return False
     if progress.step == cell.total_steps:
         return True
     every = cell.config.eval_every
+    if cell.eval_sparse_from is not None and progress.step >= cell.eval_sparse_from:
+        every = cell.eval_sparse_every
     if every is None:
         return progress.batch == cell.steps_per_epoch
     return progress.step % every == 0
