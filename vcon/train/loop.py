@@ -19,7 +19,7 @@ from vcon import schedules
 from vcon.api import set_beta, set_step
 from vcon.data.metrics import compute_metrics
 from vcon.exporting import export
-from vcon.train.batches import epoch_seed
+from vcon.train.batches import epoch_seed, evaluation_batches
 from vcon.train.interrupt import Interrupted
 from vcon.train.resume import Checkpointing, Progress, TrainingDiverged, finite, release_original, restore
 from vcon.train.setup import PreparedCell
@@ -68,9 +68,9 @@ def evaluate(cell: PreparedCell, model: nn.Module, dataset: Any) -> dict[str, fl
     was_training = model.training
     model.eval()
     # Its own generator: an evaluation must not draw from the global RNG the training uses.
-    loader = torch.utils.data.DataLoader(dataset, batch_size=cell.config.eval_batch_size, shuffle=False,
-                                         collate_fn=cell.data.collate_fn, num_workers=0,
-                                         generator=torch.Generator())
+    batches = evaluation_batches(dataset, cell.config.eval_batch_size)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=cell.data.collate_fn,
+                                         num_workers=0, generator=torch.Generator())
     logits, labels, loss_sum = [], [], 0.0
     for inputs, target in loader:
         inputs, target = to_device(inputs, cell.device), target.to(cell.device)
