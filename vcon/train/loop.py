@@ -86,6 +86,13 @@ def evaluate(cell: PreparedCell, model: nn.Module, dataset: Any) -> dict[str, fl
     return metrics
 
 
+def adamw(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW over the trainable parameters, all updated by one fused kernel: the per-tensor update's
+    arithmetic (rounded differently in the last bits) without its per-tensor overhead."""
+    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay,
+                             fused=True)
+
+
 def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
@@ -158,8 +165,7 @@ class _Run:
         self.cell, self.quiet, self.saving = cell, quiet, saving
         self.compressed = cell.method != "dense"
         self.iterative_total = cell.iterative_t if cell.method == "iterative" else None
-        self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        self.optimizer = adamw(model, config.lr, config.weight_decay)
         self.mix_generator = torch.Generator().manual_seed(config.seed + 1)
         self.progress = Progress(lr=config.lr)
         if resume is not None:
@@ -217,10 +223,11 @@ class _Run:
             raise self.diverged(f"the training loss is {batch_loss}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        trained = [p for group in optimizer.param_groups for p in group["params"]]
         if config.grad_clip is not None:
-            norm = nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            norm = nn.utils.clip_grad_norm_(trained, config.grad_clip)
         else:
-            norm = nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+            norm = nn.utils.get_total_norm([p.grad for p in trained if p.grad is not None])
         if not finite(norm):
             raise self.diverged(f"the gradient norm is {float(norm)}")
         optimizer.step()
