@@ -104,9 +104,8 @@ LENGTH_KEYS = tuple(name for name, f in FIELDS.items() if LENGTH in (f.metadata[
 def describe_keys() -> str:
     """Every key with its default, for `vcon train --help`."""
     lines = []
-    width = max(map(len, FIELDS))
     for name, f in FIELDS.items():
-        lines.append(f"  {name:<{width}} {f.metadata['doc']} (default: {f.default!r})")
+        lines.append(f"  {name:<16} {f.metadata['doc']} (default: {f.default!r})")
     return "\n".join(lines)
 
 
