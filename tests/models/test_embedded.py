@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
@@ -101,10 +102,28 @@ def test_bert_mini_architecture() -> None:
     assert (config.intermediate_size, config.vocab_size, config.max_position_embeddings) == (128, 50, 12)
     assert (config.hidden_dropout_prob, config.attention_probs_dropout_prob) == (0.1, 0.1)
     assert (config.num_labels, config.problem_type) == (3, "single_label_classification")
+    assert config._attn_implementation == "eager"
     inside, outside = linear_names(model)
     assert outside == ["net.bert.pooler.dense", "net.classifier"]
     assert len(inside) == 24
     assert inside[0] == "net.bert.encoder.layer.0.attention.self.query"
+
+
+def test_bert_mini_attention_is_the_function_of_the_fused_kernel() -> None:
+    """Eager attention (bert-mini's) and the fused kernel give the same logits on a padded batch."""
+    model = build_model("bert-mini", num_classes=2, input_spec=TEXT_SPEC).eval()
+    fused = copy.deepcopy(model)
+    fused.net.set_attn_implementation("sdpa")
+    ids = torch.randint(4, 50, (3, 12), generator=torch.Generator().manual_seed(0))
+    mask = (torch.arange(12) < torch.tensor([[12], [7], [3]])).long()
+    batch = {"input_ids": ids * mask, "attention_mask": mask}
+    with torch.no_grad():
+        eager, reference = model(batch), fused(batch)
+    assert fused.net.config._attn_implementation == "sdpa"
+    torch.testing.assert_close(eager, reference, rtol=0, atol=1e-6)
+    with torch.no_grad():  # the padding is masked: the shortest sentence alone gives the same logits
+        alone = model({"input_ids": ids[2:, :3], "attention_mask": mask[2:, :3]})
+    torch.testing.assert_close(alone, eager[2:], rtol=0, atol=1e-6)
 
 
 def test_bert_mini_regression() -> None:

@@ -28,6 +28,13 @@ def test_defaults_are_a_valid_dense_cell():
     ({"image_recipe": "autors"}, r"image_recipe = 'autors' is not allowed; allowed: one of authors, standard "
                                  r"\(did you mean 'authors'\?\)"),
     ({"layers": ["*.qkv", 3]}, r"layers.1 = 3 is not allowed; allowed: a string"),
+    ({"eval_sparse_from": "9ep"}, r"eval_sparse_from = '9ep' needs eval_sparse_every: validation every eval_every "
+                                  r"steps until eval_sparse_from, then every eval_sparse_every steps; set both"),
+    ({"eval_sparse_every": 20}, r"eval_sparse_every = 20 needs eval_sparse_from"),
+    ({"eval_sparse_from": 60, "eval_sparse_every": 0}, r"eval_sparse_every = 0 is not allowed; allowed: at least 1 "
+                                                       r"step, or epochs \('2ep'\)"),
+    ({"eval_sparse_from": "late", "eval_sparse_every": 5}, r"eval_sparse_from = 'late' is not allowed; allowed: null or a "
+                                                          r"step count >= 0"),
 ])
 def test_bad_values_name_key_value_and_what_is_allowed(raw, message):
     with pytest.raises(ConfigError, match=message):
@@ -56,6 +63,11 @@ def test_epochs_resolve_to_steps():
     assert to_steps("12ep", 20) == 240
     assert to_steps("0.5ep", 7) == 4
     assert to_steps(17, 20) == 17
+
+
+def test_sparse_evaluation_lengths_keep_their_canonical_spelling_and_may_outlast_the_run():
+    config = from_dict({"epochs": 3, "eval_every": 5, "eval_sparse_from": " 9 EP ", "eval_sparse_every": 20.0})
+    assert (config.eval_sparse_from, config.eval_sparse_every) == ("9ep", 20)
 
 
 def test_help_lists_every_key_with_default():

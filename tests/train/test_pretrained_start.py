@@ -73,6 +73,25 @@ def test_eval_every_rows_and_beta_at_the_exact_steps(tmp_path):
     assert [row["beta"] for row in by_epoch["history"]] == [0.25, 0.0, 0.0]
 
 
+def test_sparse_evaluation_from_a_step_on_at_the_multiples_of_its_interval(tmp_path):
+    """3 steps an epoch, 9 in all: every step until step 3, then every epoch (3 steps)."""
+    sparse = {"eval_every": 1, "eval_sparse_from": 3, "eval_sparse_every": "1ep"}
+    metrics = train_cell(from_dict({**VCON, **sparse}), tmp_path, quiet=True)
+    assert [row["step"] for row in metrics["history"]] == [1, 2, 3, 6, 9]
+    assert [row["beta"] for row in metrics["history"]] == [0.75, 0.5, 0.25, 0.0, 0.0]
+    assert (metrics["config"]["eval_sparse_from"], metrics["config"]["eval_sparse_every"]) == (3, "1ep")
+    # Once an epoch until step 3 (1ep), then at the multiples of 2: the end of epoch 1 is not one.
+    by_epoch = prepare_cell(from_dict({**VCON, "eval_every": None, "eval_sparse_from": "1ep", "eval_sparse_every": 2}))
+    assert (by_epoch.eval_sparse_from, by_epoch.eval_sparse_every) == (3, 2)
+    assert [row["step"] for row in train(by_epoch, quiet=True)["history"]] == [4, 6, 8, 9]
+
+
+def test_a_sparse_interval_of_less_than_a_step_is_refused():
+    with pytest.raises(ConfigError, match=r"eval_sparse_every = '0.1ep' is 0 steps \(3 steps per epoch\); allowed: "
+                                          r"at least 1 step \(a step count, or at least 1/3 epoch\)"):
+        prepare_cell(from_dict({**VCON, "eval_sparse_from": 0, "eval_sparse_every": "0.1ep"}))
+
+
 def test_train_loss_is_the_mean_since_the_last_evaluation():
     cell = prepare_cell(from_dict({**VCON, "eval_every": 2}))
     losses = []

@@ -189,6 +189,17 @@ def test_zero_cells_is_an_error(change):
         expand(config)
 
 
+def test_sparse_evaluation_keys_come_in_pairs_before_any_job():
+    config = tiny()
+    config["models"]["vit-digits"]["datasets"]["digits"]["training"]["eval_sparse_from"] = "2ep"
+    with pytest.raises(GridError, match="models.vit-digits.datasets.digits: training: eval_sparse_from = '2ep' needs "
+                                        "eval_sparse_every"):
+        expand(config)
+    config["models"]["vit-digits"]["datasets"]["digits"]["training"]["eval_sparse_every"] = 5
+    cell = expand(config).cells["vit-digits/digits/binary/vcon/q3-linear/seed0"]
+    assert (cell.config["eval_every"], cell.config["eval_sparse_from"], cell.config["eval_sparse_every"]) == (2, "2ep", 5)
+
+
 def test_invalid_grids():
     config = tiny()
     config["q"] = [0, 10]

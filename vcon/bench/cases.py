@@ -14,6 +14,7 @@ import vcon
 from vcon.bench.authors import DataSwap
 from vcon.bench.measure import Case
 from vcon.compressors import WeightCompressor
+from vcon.train.loop import adamw
 
 TRANSITION_BETA = 0.5
 ITERATIVE_TOTAL = 1000      # T of the iterative baseline; its steps are taken at T / 2, mid-ramp
@@ -28,7 +29,7 @@ def kinds_for(spec: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _optimizer(model: nn.Module) -> torch.optim.Optimizer:
-    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=0.0)
+    return adamw(model, lr=1e-4, weight_decay=0.0)
 
 
 def drop_from_optimizer(optimizer: torch.optim.Optimizer, released: list[nn.Parameter]) -> None:

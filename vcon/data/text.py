@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset
 
 TEXT_FIELDS = ("input_ids", "attention_mask", "token_type_ids")
@@ -42,6 +43,10 @@ class TokenizedDataset(Dataset):
     def __len__(self) -> int:
         return len(self.labels)
 
+    def sequence_lengths(self) -> np.ndarray:
+        """The token count of each sequence, in index order."""
+        return np.diff(self.offsets)
+
     def __getitem__(self, index: int) -> tuple[dict[str, torch.Tensor], int | float]:
         start, stop = int(self.offsets[index]), int(self.offsets[index + 1])
         inputs = {name: torch.from_numpy(values[start:stop].copy()) for name, values in self.fields.items()}
@@ -60,13 +65,9 @@ class PadCollate:
 
     def __call__(self, batch: Sequence[tuple[Mapping[str, torch.Tensor], int | float]]
                  ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        longest = max(len(inputs["input_ids"]) for inputs, _ in batch)
-        padded = {}
-        for name in batch[0][0]:
-            out = torch.full((len(batch), longest), self.pad_id if name == "input_ids" else 0, dtype=torch.long)
-            for row, (inputs, _) in enumerate(batch):
-                out[row, : len(inputs[name])] = inputs[name]
-            padded[name] = out
+        padded = {name: pad_sequence([inputs[name] for inputs, _ in batch], batch_first=True,
+                                     padding_value=self.pad_id if name == "input_ids" else 0)
+                  for name in batch[0][0]}
         labels = [label for _, label in batch]
         dtype = torch.float32 if isinstance(labels[0], float) else torch.long
         return padded, torch.tensor(labels, dtype=dtype)

@@ -16,7 +16,7 @@ from vcon.grid.parse import Experiment, unique
 from vcon.models import hub
 from vcon.models.registry import MODELS, entry_of
 from vcon.names import did_you_mean
-from vcon.train.config import FIELDS
+from vcon.train.config import FIELDS, ConfigError, check_sparse_evaluation
 
 DENSE_RUN = re.compile(r"(?:^|/)runs/([^/]+)/([^/]+)/(?:dense|dense-scratch|pretrain)/seed\d+/?$")
 
@@ -60,8 +60,17 @@ def check_experiment(exp: Experiment, methods: list[str], q_values: list[str], i
         phases.append(("training.warmup_steps", canonical_length(warmup, "warmup_steps")))
     _check_lengths(exp, phases)
     _check_ranks(exp, compressors)
+    _check_sparse_evaluation(exp)
     _check_init(exp, exp.training, "training")
     _check_init(exp, {**exp.training, **exp.dense_training}, "dense_training")
+
+
+def _check_sparse_evaluation(exp: Experiment) -> None:
+    for block, training in (("training", exp.training), ("dense_training", {**exp.training, **exp.dense_training})):
+        try:
+            check_sparse_evaluation(training, f"{exp.where}: {block}")
+        except ConfigError as error:
+            raise GridError(str(error)) from None
 
 
 def duplicate_specs(compressors: Mapping[str, Any]) -> None:

@@ -2,6 +2,9 @@
 
 Dropout is 0.1 (hidden and attention), the BERT default, so that bert-mini trains like
 bert-base does. It has no tokenizer: the dataset supplies token ids below `input_spec["vocab_size"]`.
+Attention is the plain ("eager") softmax(Q K^T) V: on the CPU, for sentences of a few dozen tokens
+with a padding mask, it is faster than the fused kernel (`sdpa`) in training and evaluation
+(docs/benchmark.md); both compute the same function and draw the same dropout masks.
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ def build_bert_mini(num_classes: int, input_spec: Mapping[str, Any], init: str |
         attention_probs_dropout_prob=DROPOUT,
         num_labels=num_classes,
         problem_type=problem_type(num_classes),
+        attn_implementation="eager",
     )
     from vcon.models.classifier import Classifier
 

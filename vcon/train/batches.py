@@ -1,14 +1,16 @@
 """The order of training examples: each epoch's permutation is a pure function of (seed, epoch), so a
 resumed run skips the batches already done; under torchrun each rank takes its share of every
-global batch."""
+global batch. The batches of an evaluation: sequences of similar length together."""
 from __future__ import annotations
 
 import hashlib
 import math
 from collections.abc import Iterator
+from typing import Any
 
+import numpy as np
 import torch
-from torch.utils.data import Sampler
+from torch.utils.data import Sampler, Subset
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -52,3 +54,21 @@ class EpochBatches(Sampler[list[int]]):
             batch = order[begin:begin + self.batch_size]
             first, stop = shard(len(batch), self.rank, self.world)
             yield batch[first:stop].tolist()
+
+
+def evaluation_batches(dataset: Any, batch_size: int) -> list[list[int]]:
+    """Index batches of an evaluation: ordered by sequence length (stable) when the data set knows its
+    lengths, so that a text batch pads little (each example's result is the same up to float
+    rounding), else in the data set's order."""
+    lengths = sequence_lengths(dataset)
+    order = list(range(len(dataset))) if lengths is None else np.argsort(lengths, kind="stable").tolist()
+    return [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def sequence_lengths(dataset: Any) -> np.ndarray | None:
+    """The token count of each example (through Subsets); None for a data set without sequences."""
+    if isinstance(dataset, Subset):
+        inner = sequence_lengths(dataset.dataset)
+        return None if inner is None else inner[np.asarray(dataset.indices, dtype=np.int64)]
+    lengths = getattr(dataset, "sequence_lengths", None)
+    return None if lengths is None else lengths()

@@ -53,6 +53,11 @@ class CellConfig:
     eval_batch_size: int = _key("evaluation batch size", 512, POSITIVE)
     eval_every: int | None = _key("validate every this many optimizer steps and at the end; null = after every epoch",
                                   None, _optional(POSITIVE))
+    eval_sparse_from: int | str | None = _key("from this step on (steps or 'Nep'), validate at the multiples of "
+                                              "eval_sparse_every instead: often where the curves move, rarely after; "
+                                              "null = never", None, _optional(LENGTH))
+    eval_sparse_every: int | str | None = _key("the sparser validation interval from eval_sparse_from on: steps or "
+                                               "'Nep'; null unless eval_sparse_from is set", None, _optional(LENGTH))
     lr: float = _key("AdamW peak learning rate", 1e-3, {"type": "number", "exclusiveMinimum": 0})
     weight_decay: float = _key("AdamW weight decay", 0.0, {"type": "number", "minimum": 0})
     warmup_steps: int | str = _key("linear warm-up: steps or 'Nep'", 0, LENGTH)
@@ -92,6 +97,9 @@ class CellConfig:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(CellConfig)}
+# Keys written as a length (steps or 'Nep'), kept in its canonical spelling.
+LENGTH_KEYS = tuple(name for name, f in FIELDS.items() if LENGTH in (f.metadata["schema"],
+                                                                      *f.metadata["schema"].get("anyOf", [])))
 
 
 def describe_keys(fields: Iterable[dataclasses.Field] = FIELDS.values(), indent: str = "  ") -> str:
@@ -183,7 +191,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     values.update(raw)
     for key in ("lr", "weight_decay", "min_lr", "grad_clip", "checkpoint_minutes"):
         values[key] = None if values[key] is None else float(values[key])
-    for key in ("q", "iterative_t", "warmup_steps"):
+    for key in LENGTH_KEYS:
         if values[key] is not None:
             values[key] = lengths.parse(values[key], key).value
     if values["compressor"] is not None:
@@ -196,9 +204,24 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     if values["min_lr"] > values["lr"]:
         raise ConfigError(f"{source}: min_lr = {values['min_lr']!r} is not allowed; allowed: at most lr "
                           f"({values['lr']!r})")
+    check_sparse_evaluation(values, source)
     _check_lengths(values, source)
     _check_names(values, source)
     return CellConfig(**values)
+
+
+def check_sparse_evaluation(values: dict[str, Any], source: str) -> None:
+    """eval_sparse_from and eval_sparse_every come together; the interval is at least a step. Either
+    may be longer than the run: the validation then never gets sparse, or only at the end."""
+    start, every = values.get("eval_sparse_from"), values.get("eval_sparse_every")
+    if (start is None) != (every is None):
+        given, missing = ("eval_sparse_from", "eval_sparse_every") if every is None else \
+            ("eval_sparse_every", "eval_sparse_from")
+        raise ConfigError(f"{source}: {given} = {values[given]!r} needs {missing}: validation every eval_every steps "
+                          f"until eval_sparse_from, then every eval_sparse_every steps; set both, or neither")
+    if every is not None and lengths.parse(every).is_zero:
+        raise ConfigError(f"{source}: eval_sparse_every = {every!r} is not allowed; allowed: at least 1 step, or "
+                          f"epochs ('2ep')")
 
 
 def _check_lengths(values: dict[str, Any], source: str) -> None:

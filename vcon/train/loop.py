@@ -1,6 +1,6 @@
 """The training loop of one cell: AdamW with warm-up and cosine decay, beta and the compression level
 set from the global step before every optimizer step, validation each epoch or every `eval_every`
-steps, test of the pure compressed (exported) model at the end."""
+steps (sparser from `eval_sparse_from` on), test of the pure compressed (exported) model at the end."""
 from __future__ import annotations
 
 import math
@@ -19,7 +19,7 @@ from vcon import schedules
 from vcon.api import reset_optimizer_state, rewritten_parameters, set_beta, set_step
 from vcon.data.metrics import compute_metrics
 from vcon.exporting import export
-from vcon.train.batches import epoch_seed
+from vcon.train.batches import epoch_seed, evaluation_batches
 from vcon.train.interrupt import Interrupted
 from vcon.train.resume import Checkpointing, Progress, TrainingDiverged, finite, release_original, restore
 from vcon.train.setup import PreparedCell
@@ -68,9 +68,9 @@ def evaluate(cell: PreparedCell, model: nn.Module, dataset: Any) -> dict[str, fl
     was_training = model.training
     model.eval()
     # Its own generator: an evaluation must not draw from the global RNG the training uses.
-    loader = torch.utils.data.DataLoader(dataset, batch_size=cell.config.eval_batch_size, shuffle=False,
-                                         collate_fn=cell.data.collate_fn, num_workers=0,
-                                         generator=torch.Generator())
+    batches = evaluation_batches(dataset, cell.config.eval_batch_size)
+    loader = torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=cell.data.collate_fn,
+                                         num_workers=0, generator=torch.Generator())
     logits, labels, loss_sum = [], [], 0.0
     for inputs, target in loader:
         inputs, target = to_device(inputs, cell.device), target.to(cell.device)
@@ -86,6 +86,13 @@ def evaluate(cell: PreparedCell, model: nn.Module, dataset: Any) -> dict[str, fl
     return metrics
 
 
+def adamw(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW over the trainable parameters, all updated by one fused kernel: the per-tensor update's
+    arithmetic (rounded differently in the last bits) without its per-tensor overhead."""
+    return torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=weight_decay,
+                             fused=True)
+
+
 def peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
@@ -94,12 +101,15 @@ def peak_memory_mb(device: torch.device) -> float:
 
 def evaluation_due(cell: PreparedCell, progress: Progress) -> bool:
     """Validate now? After every `eval_every`-th step and the last one; without `eval_every`, once an
-    epoch's batches are all done. Never twice at one step (a resumed run may ask again)."""
+    epoch's batches are all done; from step `eval_sparse_from` on, at the multiples of
+    `eval_sparse_every` instead. Never twice at one step (a resumed run may ask again)."""
     if progress.history and progress.history[-1]["step"] == progress.step:
         return False
     if progress.step == cell.total_steps:
         return True
     every = cell.config.eval_every
+    if cell.eval_sparse_from is not None and progress.step >= cell.eval_sparse_from:
+        every = cell.eval_sparse_every
     if every is None:
         return progress.batch == cell.steps_per_epoch
     return progress.step % every == 0
@@ -155,8 +165,7 @@ class _Run:
         self.cell, self.quiet, self.saving = cell, quiet, saving
         self.compressed = cell.method != "dense"
         self.iterative_total = cell.iterative_t if cell.method == "iterative" else None
-        self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.lr,
-                                           weight_decay=config.weight_decay)
+        self.optimizer = adamw(model, config.lr, config.weight_decay)
         self.mix_generator = torch.Generator().manual_seed(config.seed + 1)
         self.progress = Progress(lr=config.lr)
         if resume is not None:
@@ -215,10 +224,11 @@ class _Run:
             raise self.diverged(f"the training loss is {batch_loss}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        trained = [p for group in optimizer.param_groups for p in group["params"]]
         if config.grad_clip is not None:
-            norm = nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            norm = nn.utils.clip_grad_norm_(trained, config.grad_clip)
         else:
-            norm = nn.utils.get_total_norm([p.grad for p in model.parameters() if p.grad is not None])
+            norm = nn.utils.get_total_norm([p.grad for p in trained if p.grad is not None])
         if not finite(norm):
             raise self.diverged(f"the gradient norm is {float(norm)}")
         optimizer.step()

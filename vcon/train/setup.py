@@ -45,6 +45,8 @@ class PreparedCell:
     warmup_steps: int
     dense_reference: dict[str, float] | None
     world: World
+    eval_sparse_from: int | None = None  # from this step on, validation every eval_sparse_every steps
+    eval_sparse_every: int | None = None
 
     @property
     def method(self) -> str:
@@ -168,6 +170,11 @@ def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:
     iterative_t = (to_steps(config.iterative_t, steps_per_epoch) if config.iterative_t is not None
                    else math.ceil(0.2 * total_steps))
     warmup = to_steps(config.warmup_steps, steps_per_epoch)
+    sparse_from, sparse_every = (None if value is None else to_steps(value, steps_per_epoch)
+                                 for value in (config.eval_sparse_from, config.eval_sparse_every))
+    if sparse_every == 0:
+        raise ConfigError(f"eval_sparse_every = {config.eval_sparse_every!r} is 0 steps ({steps_per_epoch} steps per "
+                          f"epoch); allowed: at least 1 step (a step count, or at least 1/{steps_per_epoch} epoch)")
     for key, value in (("q", q), ("iterative_t", iterative_t), ("warmup_steps", warmup)):
         if value > total_steps:
             raise ConfigError(
@@ -185,7 +192,7 @@ def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:
             raise ConfigError(f"compressor: {error}") from None
     model.to(device)
     return PreparedCell(config, device, data, model, train_loader, batches, steps_per_epoch, total_steps, q, iterative_t,
-                warmup, dense_reference, world)
+                warmup, dense_reference, world, eval_sparse_from=sparse_from, eval_sparse_every=sparse_every)
 
 
 def resolved_config(cell: PreparedCell) -> dict[str, Any]:
