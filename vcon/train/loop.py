@@ -135,7 +135,7 @@ def _wrap(model: nn.Module, cell: PreparedCell) -> nn.Module:
 
 
 def _validate(cell: PreparedCell, model: nn.Module, progress: Progress, iterative_total: int | None) -> dict[str, Any]:
-    config, primary = cell.config, cell.data.metric
+    primary = cell.data.metric
     beta = beta_at(cell, progress.step)
     entry = {"epoch": progress.epoch, "step": progress.step, "beta": beta, "lr": progress.lr,
              "train_loss": progress.loss_sum / max(progress.loss_count, 1)}
