@@ -18,15 +18,27 @@ def tiny() -> dict:
 
 
 def test_default_counts():
-    # 2 pretraining runs (one per model); 2 experiments x 5 seeds = 10 dense, 10 dense from scratch;
-    # x 3 compressors each: 30 post-shot, 30 iterative; VCON: vit-digits 5 x 3 x 3 Q = 45 + ablation
-    # 5 seeds x prune95 x 3 other shapes at 6ep = 15, bert-mini 5 x 3 x 1 Q = 15.
+    # 2 pretraining runs (one per model); headline seeds 0-8: 2 experiments x 9 = 18 dense; x 3 compressors each:
+    # 54 post-shot, 108 iterative (two variants), 54 VCON (the headline Q); dense from scratch on seeds 0-4: 10.
     grid = load(CONFIGS / "default.yaml")
-    assert grid.counts() == {"pretrain": 2, "dense": 10, "dense-scratch": 10, "posthoc": 30, "iterative": 30,
-                             "vcon": 75}
-    assert len(grid) == 157
+    assert grid.counts() == {"pretrain": 2, "dense": 18, "dense-scratch": 10, "posthoc": 54, "iterative": 108,
+                             "vcon": 54}
+    assert len(grid) == 246
     compressors = {cell.compressor for cell in grid.cells.values() if cell.model == "bert-mini"}
-    assert compressors == {"none", "prune95", "binary", "lowrank1"}
+    assert compressors == {"none", "prune90", "binary", "lowrank1"}
+    assert {c.seed for c in grid.cells.values() if c.method == "dense-scratch"} == {"0", "1", "2", "3", "4"}
+
+
+def test_studies_extending_the_default_share_its_cells():
+    """The ablation and the level map extend the default: every cell they have in common with it is
+    the same run (id and config), so it trains once."""
+    default = load(CONFIGS / "default.yaml").cells
+    # the pretraining(s), and per seed 0-4 and model: dense + 3 compressors x (post-shot, iterative, VCON at 6ep)
+    for study, shared in (("ablation.yaml", 1 + 5 * (1 + 3 * 3)), ("levels.yaml", 2 + 5 * 2 * (1 + 3 * 3))):
+        cells = load(CONFIGS / study).cells
+        common = [run for run in cells if run in default]
+        assert len(common) == shared, study
+        assert all(cells[run].config == default[run].config for run in common)
 
 
 def test_paper_counts():
