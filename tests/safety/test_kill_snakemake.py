@@ -16,7 +16,7 @@ from helpers import tiny_config, workflow
 from vcon.grid import expand
 
 CONFIG = ("--configfile", "configs/test-tiny.yaml")
-CELLS = 21  # tests/workflow/test_grid.py::test_tiny_counts
+CELLS = 23  # tests/workflow/test_grid.py::test_tiny_counts
 KILL_AFTER = 6  # finished runs when the kill comes
 TABLES = "results/tables/accuracy.md"  # the rerun stops at the tables (figures would add a minute)
 

@@ -10,7 +10,7 @@ import pytest
 from localhost_cluster import SLURM_OPTIONS, slurm_jobs
 from workflow_run import private_runtime_dir, run_snakemake, stop_warm_workers, workflow_args
 
-TRAIN_JOBS = 1 + 2 * 2 + 2 * 2 * 4  # test_end_to_end.EXPECTED_RUNS: pretraining, dense and from scratch, cells
+TRAIN_JOBS = 1 + 2 * 2 + 2 * (5 + 4)  # test_end_to_end.EXPECTED_RUNS: pretraining, dense and from scratch, cells
 
 
 def run_test_metrics(root: Path) -> dict[str, dict]:

@@ -20,7 +20,7 @@ from vcon.report import completeness
 slow = pytest.mark.slow
 CONFIG = ("--configfile", "configs/test-tiny.yaml")
 CHECK = "results/logs/check_runs.done"  # aggregate, then the check; no figures (a minute saved)
-DAMAGED = "vit-digits/digits/prune90/iterative/t2ep/seed0"
+DAMAGED = "vit-digits/digits/prune90/iterative/t2ep-zhu-gupta/seed0"
 BROKEN = "vit-digits/digits/binary/vcon/q3-linear/seed1"
 SEED0 = "vit-digits/digits/binary/vcon/q3-linear/seed0"
 
@@ -66,7 +66,7 @@ def test_damaged_and_broken_runs_are_repaired_or_reported(tiny_copy, tmp_path, m
         {run: stamp for run, stamp in before.items() if run != DAMAGED}
 
     rerun = f"snakemake {' '.join(command)} --forcerun results/runs/{BROKEN}/metrics.json"
-    assert ("1 of 21 runs the grid expects are not usable (the tables count them as missing):\n"
+    assert ("1 of 23 runs the grid expects are not usable (the tables count them as missing):\n"
             f"  invalid: {BROKEN} (metrics.json is another cell's (folder moved or renamed?): seed 0 (folder: '1'))\n"
             f"Rerun exactly them: {rerun}\n"
             "Or accept these gaps: set report.allow_missing: true in the workflow config.") in result.stderr
@@ -78,7 +78,7 @@ def test_damaged_and_broken_runs_are_repaired_or_reported(tiny_copy, tmp_path, m
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert trained(tmp_path / "calls.log") == [BROKEN]
     assert (tiny_copy / "results" / "logs" / "check_runs.log").read_text() == \
-        "all 21 runs the grid expects are usable\n"
+        "all 23 runs the grid expects are usable\n"
 
 
 def runs_csv(path: Path, statuses: dict[str, tuple[str, str]]) -> Path:
