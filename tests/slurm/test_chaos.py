@@ -23,7 +23,8 @@ from run_results import metrics_stamps
 from workflow_run import (private_runtime_dir, run_snakemake, snakemake_command, snakemake_env, stop_warm_workers,
                           workflow_args)
 
-from vcon.grid import PRETRAIN, expand
+from vcon.grid import check
+from vcon.vocabulary import PRETRAIN
 from vcon.quarantine import QUARANTINE_ROOT
 
 SEED = 24  # picks the cell that is cancelled (the other one is killed)
@@ -43,7 +44,7 @@ CONFIG = {
     "q": [10],
     "report": {"headline_q": "best", "bootstrap": 1000},
 }
-CELLS = expand(CONFIG).cells
+CELLS = check(CONFIG, "chaos config").cells
 [PRETRAINING] = [run for run, cell in CELLS.items() if cell.method == PRETRAIN]
 TABLES = ["runs.csv", "history.csv", "accuracy.csv", "accuracy.md", "ablation.csv", "ablation.md"]
 

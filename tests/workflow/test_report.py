@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from fake_workflow import write_metrics
 
+from vcon import run_ids
 from vcon.report import cli_aggregate, cli_plot, collect, reference, statistics, tables
 from vcon.report.options import ReportOptions
 
@@ -30,14 +31,14 @@ EXPECTED_MISSING = ["m/d/p90/iterative/t5/seed1", "m/d/p90/vcon/q10-linear/seed2
 def results(tmp_path):
     runs = tmp_path / "runs"
     for run_id, accuracy in VALUES.items():
-        identity = collect.parse_run_id(run_id)
+        identity = run_ids.parse(run_id)
         history = [{"epoch": e, "step": 5 * e, "beta": 1 - e / 2, "lr": 1e-3, "train_loss": 1.0,
                     "val_blended": accuracy, "val_compressed": accuracy - 0.05 * (2 - e)} for e in (1, 2)]
         dense = identity["compressor"] == "none"
         cell = {k: identity[k] for k in ("model", "dataset", "compressor")}
         write_metrics(runs / run_id / "metrics.json", accuracy, history, spec=None if dense else PRUNE,
                       method="dense" if dense else identity["method"], **cell)
-    rows = [collect.parse_run_id(r) for r in [*VALUES, *EXPECTED_MISSING]]
+    rows = [run_ids.parse(r) for r in [*VALUES, *EXPECTED_MISSING]]
     for row in rows:
         row["compressor_spec"] = "" if row["compressor"] == "none" else '{"granularity": "layer", "name": "prune", "sparsity": 0.9}'
     pd.DataFrame(rows).to_csv(tmp_path / "cells.csv", index=False)

@@ -23,7 +23,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from vcon.atomic import atomic_write  # noqa: E402
-from vcon.grid import DENSE  # noqa: E402
+from vcon.vocabulary import BASELINES, DENSE, ITERATIVE, NO_COMPRESSOR, POSTHOC, VCON  # noqa: E402
+from vcon.vocabulary import TITLES as LABELS  # noqa: E402
 from vcon.report.catalog import FIGURE_INPUTS  # noqa: E402
 from vcon.report.comparisons import direction  # noqa: E402
 from vcon.report.headline import groups  # noqa: E402
@@ -33,9 +34,7 @@ from vcon.schedules import BETA_SCHEDULES  # noqa: E402
 
 FIGURES = tuple(FIGURE_INPUTS)
 PALETTE = sns.color_palette("colorblind")
-COLORS = {"posthoc": PALETTE[3], "iterative": PALETTE[2], "vcon": PALETTE[0], DENSE: "0.35", "beta": "0.55"}
-LABELS = {"posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON", DENSE: "dense"}
-BASELINES = ("posthoc", "iterative")
+COLORS = {POSTHOC: PALETTE[3], ITERATIVE: PALETTE[2], VCON: PALETTE[0], DENSE: "0.35", "beta": "0.55"}
 
 
 def _theme() -> None:
@@ -65,7 +64,7 @@ def _empty(message: str) -> plt.Figure:
 
 def _panels(frame: pd.DataFrame) -> list[tuple[str, str, str, list[str]]]:
     """(model, dataset, start, its compressors): one row of panels per experiment and start."""
-    compressed = frame[frame["compressor"] != "none"]
+    compressed = frame[frame["compressor"] != NO_COMPRESSOR]
     return [(model, dataset, start, list(dict.fromkeys(group["compressor"])))
             for (model, dataset, start), group in compressed.groupby(GROUP[:3], sort=False)]
 

@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vcon.grid.cells import DENSE
+from vcon.vocabulary import BASELINES, DENSE, METHODS
+from vcon.vocabulary import TITLES as LABELS
 from vcon.report import levels
 from vcon.report.options import ReportOptions
-from vcon.report.plots import COLORS, LABELS, _empty, _figure_legend, _grid, save
+from vcon.report.plots import COLORS, _empty, _figure_legend, _grid, save
 
 MARKERS = {"posthoc": "s", "iterative": "^", "vcon": "o"}
 DODGE = {"posthoc": 0.96, "iterative": 1.0, "vcon": 1.04}  # methods side by side at one size (log axis)
@@ -31,7 +32,7 @@ def accuracy_vs_size(runs: pd.DataFrame, stem: str | Path, options: ReportOption
             ax = axes[i, j]
             of = compressed[(compressed["model"] + " / " + compressed["dataset"] == experiment)
                             & (compressed["family"] == family)]
-            for method in ("posthoc", "iterative", "vcon"):
+            for method in METHODS:
                 rows = of[of["method"] == method].sort_values("bytes")
                 for structured, part in rows.groupby("structured", sort=False):
                     ax.errorbar(part["bytes"] * DODGE[method], part["mean"], yerr=[part["mean"] - part["low"], part["high"] - part["mean"]],
@@ -64,7 +65,7 @@ def gain_vs_damage(runs: pd.DataFrame, stem: str | Path, options: ReportOptions)
     fig, axes = _grid(1, 2, width=4.6, height=3.8)
     experiments = list(dict.fromkeys(damage["model"] + " / " + damage["dataset"]))
     markers = dict(zip(experiments, ("o", "D", "s", "^", "v")))
-    for ax, baseline in zip(axes.flat, levels.BASELINES):
+    for ax, baseline in zip(axes.flat, BASELINES):
         column = f"gain_{baseline}"
         for experiment in experiments:
             part = damage[damage["model"] + " / " + damage["dataset"] == experiment]
