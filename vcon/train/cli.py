@@ -6,6 +6,7 @@ import os
 import sys
 
 from vcon.train.config import describe_compressors, describe_keys
+from vcon.vocabulary import NO_COMPRESSOR
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     test = metrics["test"][metrics["metric"]]
     cell = metrics["cell"]
-    label = cell["method"] if cell["compressor"] == "none" else f"{cell['method']} {cell['compressor']}"
+    label = cell["method"] if cell["compressor"] == NO_COMPRESSOR else f"{cell['method']} {cell['compressor']}"
     print(f"{label}: test {metrics['metric']} {test:.4f} "
           f"({metrics['timing']['wall_s']:.1f} s) -> {args.out}")
     return 0

@@ -14,7 +14,7 @@ from vcon.compressors import options as compressor_options
 from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, IMAGE_RECIPES
 from vcon.keys import key as _key, optional as _optional, properties
 from vcon.schedules import BETA_SCHEDULES
-from vcon.vocabulary import METHODS, ORIGINALS
+from vcon.vocabulary import METHODS, ORIGINALS, POSTHOC, VCON
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -213,10 +213,10 @@ def _check_lengths(values: dict[str, Any], source: str) -> None:
     """What can be told before the data is loaded: lengths in epochs against `epochs`, and a Q
     that a post-shot run would ignore. Lengths in steps are checked once the steps per epoch are known."""
     compressed = values["compressor"] is not None
-    if compressed and values["method"] == "posthoc" and not lengths.parse(values["q"]).is_zero:
+    if compressed and values["method"] == POSTHOC and not lengths.parse(values["q"]).is_zero:
         raise ConfigError(f"{source}: q = {values['q']!r} is not allowed for method posthoc (Q = 0 is post-shot); "
                           f"allowed: 0, or method vcon for Q > 0")
-    keys = ["warmup_steps", "iterative_t"] + (["q"] if compressed and values["method"] == "vcon" else [])
+    keys = ["warmup_steps", "iterative_t"] + (["q"] if compressed and values["method"] == VCON else [])
     for key in keys:
         epochs = None if values[key] is None else lengths.parse(values[key]).epochs
         if epochs is not None and epochs > values["epochs"]:
