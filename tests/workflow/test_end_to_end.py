@@ -1,5 +1,5 @@
 """The real thing: configs/test-tiny.yaml through Snakemake with the real trainer (about 2 minutes on
-2 cores; the session fixture `tiny_local_run` of tests/conftest.py, shared with tests/slurm/), then
+2 cores; the session fixture `tiny_local_run` of tests/conftest.py), then
 the tables and figures it must produce."""
 from __future__ import annotations
 
