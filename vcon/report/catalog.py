@@ -7,6 +7,7 @@ FIGURE_INPUTS: dict[str, tuple[str, ...]] = {
     "beta_ablation": ("runs",),
     "transition_curves": ("runs", "history"),
     "gains": ("runs",),
+    "beta_shapes": ("runs",),
     "schedules": (),
     "accuracy_vs_size": ("runs",),
     "gain_vs_damage": ("runs",),
