@@ -125,7 +125,8 @@ TIED = [  # keys that are valid alone but not together
     ({"name": "prune", "granularity": "2:4", "sparsity": 0.9},
      "sparsity = 0.9 is not allowed; allowed: none with granularity '2:4', which means sparsity 0.5: drop the "
      "sparsity key"),
-    ({"name": "prune", "granularity": "4:2"}, "granularity = '4:2' is not allowed; allowed: N:M with 0 < N < M, e.g. '2:4'"),
+    ({"name": "prune", "granularity": "4:2"},
+     "granularity = '4:2' is not allowed; allowed: N:M with 0 < N < M, e.g. '2:4'"),
     ({"name": "prune", "sparsity": 0.5, "ramp_initial": 0.6}, "ramp_initial = 0.6 is not allowed; allowed: at most "
                                                               "sparsity (0.5)"),
     ({"name": "binary", "shares": [0.5, 0.25]}, "shares = [0.5, 0.25] is not allowed; allowed: increasing shares"),

@@ -20,7 +20,8 @@ def test_defaults_are_a_valid_dense_cell():
     ({"q": "12 epochs"}, r"q = '12 epochs' is not allowed"),
     ({"method": "gradual"}, r"method = 'gradual' is not allowed; allowed: one of posthoc, iterative, vcon"),
     ({"original": "tied"}, r"original = 'tied' is not allowed; allowed: one of shared, frozen, copy"),
-    ({"compressor": {"name": "prune", "sparsity": 1.5}}, r"compressor.sparsity = 1.5 is not allowed; allowed: a number < 1"),
+    ({"compressor": {"name": "prune", "sparsity": 1.5}},
+     r"compressor.sparsity = 1.5 is not allowed; allowed: a number < 1"),
     ({"compressor": {"name": "ternary"}}, r"compressor.name = 'ternary' is not allowed; allowed: one of binary, lowrank, "
                                           r"prune, quant \(did you mean 'binary'\?\)"),
     ({"seed": True}, r"seed = True is not allowed; allowed: an integer"),

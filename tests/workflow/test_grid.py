@@ -162,7 +162,8 @@ def test_canonical_length(value, expected):
 
 @pytest.mark.parametrize("value", [1.5, -3, True, "12 epochs", "-1ep", "1.5", None])
 def test_canonical_length_rejects(value):
-    with pytest.raises(GridError):
+    with pytest.raises(GridError, match=re.escape(f"Q must be a step count >= 0 (120) or epochs written like '12ep', "
+                                                  f"got {value!r}")):
         canonical_length(value)
 
 
