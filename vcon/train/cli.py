@@ -43,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
         text = str(error)
         print(f"vcon train: error: {text if text.startswith(source) else f'{source}: {text}'}", file=sys.stderr)
         return 2
-    except (ConfigError, RunExistsError, ValueError, FileNotFoundError, ConnectionError,
-            CheckpointError, RunLockedError) as error:
+    except (RunExistsError, ValueError, FileNotFoundError, ConnectionError, CheckpointError, RunLockedError) as error:
         print(f"vcon train: error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:

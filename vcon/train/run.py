@@ -20,8 +20,8 @@ from vcon.train.interrupt import StopRequest
 from vcon.train.lock import RunLock
 from vcon.train.loop import train
 from vcon.train.resume import Checkpointing
-from vcon.run_record import sealed_metrics
-from vcon.train.outputs import METRICS_FILE, save_torch, write_csv, write_json, write_text
+from vcon.run_record import METRICS_FILE, sealed_metrics
+from vcon.train.outputs import save_torch, write_csv, write_json, write_text
 from vcon.train.setup import COMPRESSED_CHECKPOINT, DENSE_CHECKPOINT, PreparedCell, prepare_cell, resolved_config
 from vcon.vocabulary import DENSE, NO_COMPRESSOR
 

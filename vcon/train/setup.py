@@ -18,11 +18,10 @@ from vcon.data import DatasetBundle, DatasetOptions, build_dataset
 from vcon.integrity import DamagedFile
 from vcon.models import Classifier, build_model
 from vcon.models.tokenizer import load_tokenizer
-from vcon.run_record import load_metrics, rebuild_command, verify_recorded
+from vcon.run_record import METRICS_FILE, load_metrics, rebuild_command, verify_recorded
 from vcon.train.batches import EpochBatches
 from vcon.train.config import CellConfig, ConfigError, to_steps
 from vcon.train.distributed import World
-from vcon.train.outputs import METRICS_FILE
 from vcon.vocabulary import DENSE, ITERATIVE, VCON
 
 DENSE_CHECKPOINT = "dense.pt"
