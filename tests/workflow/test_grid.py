@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from vcon.grid import GridError, canonical_length, check, load
+from vcon.train.config import from_dict
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -369,3 +370,14 @@ def test_extends_errors_name_the_file(tmp_path):
     with pytest.raises(GridError, match=r"extends: 'nowhere\.yaml' is not a file .*; allowed: another workflow "
                                         r"config file, relative to"):
         load(tmp_path / "c.yaml")
+
+
+def test_a_number_yaml_reads_as_text_means_the_same_in_workflow_and_cell_configs():
+    """YAML 1.1 reads 3e-4 (no dot) as a string: both configs take it as the number it spells."""
+    config = tiny()
+    config["training"]["lr"] = "3e-4"
+    assert expand(config).cells["vit-digits/digits/binary/vcon/q3-linear/seed0"].config["lr"] == 0.0003
+    assert from_dict({"lr": "3e-4", "min_lr": "1E-6"}).lr == 0.0003
+    config["training"]["epochs"] = "4"  # an integer key takes no text
+    with pytest.raises(GridError, match=re.escape("training.epochs = '4' is not allowed; allowed: an integer")):
+        expand(config)
