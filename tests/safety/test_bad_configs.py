@@ -122,13 +122,11 @@ def test_init_from_a_checkpoint_whose_head_differs(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("cell, fragment", [
-    ({"learning_rate": 0.1}, "unknown key 'learning_rate'"),
-    ({"epochs": 1, "compressor": {"name": "lowrank", "rank": 100}}, "rank 100 is above"),
-])
-def test_vcon_train_command_line(cell, fragment, tmp_path):
-    """The real command, in a process of its own: exit status 2, the message, no run folder."""
-    path = write_yaml(tmp_path / "cell.yaml", cell)
+def test_vcon_train_command_line(tmp_path):
+    """The real command, in a process of its own, refusing a cell once it has built its model (the other
+    cases run in this process): exit status 2, the message, no traceback, no run folder."""
+    path = write_yaml(tmp_path / "cell.yaml", {"epochs": 1, "compressor": {"name": "lowrank", "rank": 100}})
+    fragment = "compressor: lowrank: rank 100 is above min(out_features, in_features) = 64"
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run([sys.executable, "-m", "vcon", "train", "--config", str(path), "--out", str(out)],

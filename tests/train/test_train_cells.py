@@ -1,4 +1,5 @@
 """End-to-end: `vcon train` on the embedded digits and synthetic-text cells, in reduced size."""
+import argparse
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import torch
 from run_results import comparable
 
 import vcon
+from vcon.train import cli
 from vcon.train.config import from_dict
 from vcon.train.run import RunExistsError, train_cell
 
@@ -116,15 +118,16 @@ def test_q_longer_than_the_run_is_an_error_before_training(tmp_path):
     ("model=vit-digts", "did you mean 'vit-digits'"),
     ("dataset=digitz", "did you mean 'digits'"),
     ("method=gradual", "method = 'gradual' is not allowed; allowed: one of posthoc, iterative, vcon"),
-    ("compressor={name: pruning}", "registered compressors: binary, lowrank, prune, quant"),
+    ("compressor={name: pruning}", "compressor.name = 'pruning' is not allowed; allowed: one of binary, lowrank, prune, "
+                                   "quant (did you mean 'prune'?)"),
     ("optimiser=sgd", "unknown key 'optimiser'"),
 ])
-def test_cli_rejects_bad_cells_before_training(tmp_path, override, message):
+def test_cli_rejects_bad_cells_before_training(tmp_path, capsys, override, message):
+    """In this process (tests/safety/test_bad_configs.py runs the command in a process of its own)."""
     out = tmp_path / "run"
-    result = subprocess.run([sys.executable, "-m", "vcon", "train", "--out", str(out), "--set", override, "--quiet"],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
-    assert message in result.stderr
+    args = argparse.Namespace(config=None, out=str(out), overrides=[override], force=False, quiet=True, fetched=[])
+    assert cli.run(args) == 2
+    assert message in capsys.readouterr().err
     assert not out.exists()
 
 
