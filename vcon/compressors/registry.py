@@ -24,13 +24,13 @@ def list_compressors() -> list[str]:
 
 
 def from_spec(spec: Mapping[str, Any] | Compressor) -> Compressor:
-    """A compressor config from a plain dict such as {"name": "prune", "sparsity": 0.9}, checked as a
-    cell config's `compressor` (`vcon.compressors.options.problems`)."""
-    if isinstance(spec, Compressor):
-        return spec
-    lines = options.problems(spec)
+    """A compressor config from a plain dict such as {"name": "prune", "sparsity": 0.9} (or a compressor
+    object), checked as a cell config's `compressor` (`vcon.compressors.options.problems`)."""
+    lines = options.problems(spec.to_spec() if isinstance(spec, Compressor) else spec)
     if lines:
         raise SpecError("\n".join(lines))
+    if isinstance(spec, Compressor):
+        return spec
     if spec["name"] not in COMPRESSORS:  # a plugin's class that does not fit its options
         raise SpecError(f"compressor.name: {COMPRESSORS.unknown(spec['name'])}")
     return COMPRESSORS.get(spec["name"])(**{k: v for k, v in spec.items() if k != "name"})
