@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from vcon.atomic import write_text
+from vcon.atomic import atomic_write, write_text
 
 
 def write_json(path: Path, data: Any) -> None:

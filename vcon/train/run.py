@@ -11,6 +11,7 @@ from typing import Any
 import torch
 import yaml
 
+from vcon.atomic import write_text
 from vcon.statistics import stats
 from vcon.train import distributed, environment
 from vcon.train.checkpoint import CHECKPOINT_DIR, config_difference, read_checkpoint, resume_path
@@ -21,7 +22,7 @@ from vcon.train.lock import RunLock
 from vcon.train.loop import train
 from vcon.train.resume import Checkpointing
 from vcon.run_record import METRICS_FILE, sealed_metrics
-from vcon.train.outputs import save_torch, write_csv, write_json, write_text
+from vcon.train.outputs import save_torch, write_csv, write_json
 from vcon.train.setup import COMPRESSED_CHECKPOINT, DENSE_CHECKPOINT, PreparedCell, prepare_cell, resolved_config
 from vcon.vocabulary import DENSE, NO_COMPRESSOR
 
