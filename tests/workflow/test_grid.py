@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vcon.grid import GridError, canonical_length, check, load
+from vcon.grid import GridError, canonical_length, check, load, workflow_schema
+from vcon.grid.validate import SCHEMA
 from vcon.train.config import from_dict
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -381,3 +382,16 @@ def test_a_number_yaml_reads_as_text_means_the_same_in_workflow_and_cell_configs
     config["training"]["epochs"] = "4"  # an integer key takes no text
     with pytest.raises(GridError, match=re.escape("training.epochs = '4' is not allowed; allowed: an integer")):
         expand(config)
+
+
+def _enums(node) -> list[list]:
+    if isinstance(node, dict):
+        return ([node["enum"]] if "enum" in node else []) + [e for value in node.values() for e in _enums(value)]
+    return [e for value in node for e in _enums(value)] if isinstance(node, list) else []
+
+
+def test_every_list_of_names_in_the_workflow_schema_comes_from_code():
+    written = _enums(yaml.safe_load(SCHEMA.read_text()))
+    assert len(written) == 6 and all(enum == [] for enum in written)  # none typed in by hand
+    loaded = _enums(workflow_schema())
+    assert all(loaded) and ["t", "bca"] in loaded and ["pretrained", "finetuned"] in loaded
