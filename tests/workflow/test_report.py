@@ -46,10 +46,10 @@ def results(tmp_path):
     return tmp_path
 
 
-def aggregate(root, *headline):
+def aggregate(root, *headline, split="test"):
     args = argparse.Namespace(runs=str(root / "runs"), cells=str(root / "cells.csv"), out=str(root / "tables"),
                               headline_q=list(headline) or None, headline_iterative=None, schedule="linear",
-                              interval="t", bootstrap=1000, split="test")
+                              interval="t", bootstrap=1000, split=split)
     assert cli_aggregate.run(args) == 0
     return collect.read_runs(root / "tables" / "runs.csv"), pd.read_csv(root / "tables" / "accuracy.csv")
 
@@ -103,6 +103,18 @@ def test_dense_from_scratch_row_and_pretraining_note(results):
     assert len(table[table["compressor"] == tables.SCRATCH_ROW]) == 1
     md = (results / "tables" / "accuracy.md").read_text()
     assert "| m | d | dense from scratch | 60.00 ± 10.00 (n=3) |" in md
+    assert "Pretraining: m pretrained on src (seed 0): test accuracy 60.00." in md
+
+
+def test_a_pilot_reads_validation_but_names_the_pretrainings_test_metric(results):
+    history = [{"epoch": 1, "step": 5, "beta": 0.0, "lr": 1e-3, "train_loss": 1.0, "val_blended": 0.3,
+                "val_compressed": 0.3}]
+    write_metrics(results / "runs" / "m/src/pretrain/seed0/metrics.json", 0.6, history, spec=None, method="dense",
+                  model="m", dataset="src", compressor="none")
+    _, table = aggregate(results, "10", split="validation")
+    # the posthoc runs' last validation is their test value minus 0 (epoch 2 of the fixture's history)
+    assert cell(table, "posthoc")["mean"] == pytest.approx(72.0)
+    md = (results / "tables" / "accuracy.md").read_text()
     assert "Pretraining: m pretrained on src (seed 0): test accuracy 60.00." in md
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from vcon.grid import PRETRAIN
 from vcon.report import collect, tables
 from vcon.report.reference import REFERENCE_EXPERIMENT
 from vcon.report.options import ReportOptions, add_report_arguments
@@ -27,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
         model, dataset = REFERENCE_EXPERIMENT
         reference = bool(((cells["model"] == model) & (cells["dataset"] == dataset)).any())
     options = ReportOptions.from_args(args)
-    if options.split == "validation":  # a pilot: the tables show the final validation metric
-        runs = runs.assign(value=runs["val_final"])
+    if options.split == "validation":  # a pilot: the cells' final validation metric; a pretraining keeps its test one
+        runs = runs.assign(value=runs["val_final"].where(runs["method"] != PRETRAIN, runs["value"]))
     written = tables.write_tables(runs, args.out, options, reference)
     counts = runs["status"].value_counts().to_dict() if len(runs) else {}
     print(f"{len(runs)} runs ({', '.join(f'{k} {v}' for k, v in counts.items()) or 'none found'}); "

@@ -26,14 +26,21 @@ def package_versions() -> dict[str, str | None]:
     return {**versions, **plugins.distributions()}
 
 
+# The workflow writes its tables and figures over committed copies; those edits are results, not code.
+WORKFLOW_OUTPUTS = ("results", "figures")
+
+
 def git_commit() -> dict[str, Any]:
-    """The commit of the project's checkout and whether tracked files differ from it."""
+    """The commit of the project's checkout and whether tracked files outside the workflow's outputs
+    differ from it."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
                               timeout=10, check=True).stdout.strip()
 
     try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+        outside_outputs = [".", *(f":(exclude){folder}" for folder in WORKFLOW_OUTPUTS)]
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", *outside_outputs)
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(changed)}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
 
