@@ -8,8 +8,12 @@ import pytest
 from local_servers import hub_endpoint
 from workflow_run import WorkflowRun, private_runtime_dir, run_snakemake, stop_warm_workers, workflow_args
 
-
-SHARED_FIXTURES = ("slurm_cluster", "tiny_local_run", "finished_tiny")
+# Tests that share one thing run on one pytest-xdist worker, one after the other: those of the localhost
+# SLURM cluster (one cluster, which some of them restart and take down), and those of a session fixture that
+# runs a workflow (so that it runs once). Path prefix -> the shared fixture; the groups start first, in this
+# order (the longest first), every other module is a group of its own.
+SHARED = {"tests/slurm/": "slurm_cluster", "tests/workflow/test_end_to_end.py": "tiny_local_run",
+          "tests/workflow/test_snakemake.py": "finished_tiny", "tests/workflow/test_broken_runs.py": "finished_tiny"}
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +45,29 @@ def hub_out_of_reach(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield url
 
 
+def worker_group(nodeid: str) -> str:
+    """The group of a test: the fixture it shares with other modules, else its module."""
+    return next((fixture for prefix, fixture in SHARED.items() if nodeid.startswith(prefix)), nodeid.split("::")[0])
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), each test module runs on one worker (its module fixtures
-    once), and so do the tests that share one thing across modules: the localhost SLURM cluster (which
-    some of them restart), and the session fixtures that run a workflow (so that each runs once)."""
+    """The shared groups first (the workers take groups in this order); a test that uses a shared fixture
+    from a module SHARED does not name is refused, as it would run that fixture again on another worker."""
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        shared = next((fixture for fixture in SHARED_FIXTURES if fixture in fixtures), None)
-        item.add_marker(pytest.mark.xdist_group(shared or item.nodeid.split("::")[0]))
+        for fixture in set(SHARED.values()) & set(getattr(item, "fixturenames", ())):
+            if worker_group(item.nodeid) != fixture:
+                raise pytest.UsageError(f"{item.nodeid} uses {fixture}: add its module to SHARED in tests/conftest.py")
+    first = list(dict.fromkeys(SHARED.values()))
+    items.sort(key=lambda item: first.index(group) if (group := worker_group(item.nodeid)) in first else len(first))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Whole groups (`worker_group`) to a worker, in the order of the collection."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Groups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    config.option.loadscopereorder = False
+    return Groups(config, log)
