@@ -154,19 +154,12 @@ def test_paper_dense_is_reference_not_init():
     assert bert.resources["runtime"] == 900 and bert.config["lr"] == 2e-5
 
 
-@pytest.mark.parametrize("value, expected", [
-    (120, "120"), ("120", "120"), (120.0, "120"), ("12ep", "12ep"), (" 12 EP ", "12ep"), ("012ep", "12ep"),
-    (0, "0"),
-])
-def test_canonical_length(value, expected):
-    assert canonical_length(value) == expected
-
-
-@pytest.mark.parametrize("value", [1.5, -3, True, "12 epochs", "-1ep", "1.5", None])
-def test_canonical_length_rejects(value):
-    with pytest.raises(GridError, match=re.escape(f"Q must be a step count >= 0 (120) or epochs written like '12ep', "
-                                                  f"got {value!r}")):
-        canonical_length(value)
+def test_canonical_length_is_the_grammar_of_vcon_lengths_as_a_grid_error():
+    """The spellings themselves: tests/core/test_lengths.py."""
+    assert [canonical_length(v) for v in (120.0, " 12 EP ")] == ["120", "12ep"]
+    with pytest.raises(GridError, match=re.escape("T must be a step count >= 0 (120) or epochs written like '12ep', "
+                                                  "got '12 epochs'")):
+        canonical_length("12 epochs", "T")
 
 
 def test_number_formatting_does_not_change_paths():
