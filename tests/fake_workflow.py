@@ -16,7 +16,8 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 # that no module comes from another checkout through an editable install.
 COPIED = ["Snakefile", "workflow", "profiles", "configs", "environment.yaml", "vcon/grid", "vcon/schema_errors.py",
           "vcon/atomic.py", "vcon/integrity.py", "vcon/run_record.py", "vcon/quarantine.py", "vcon/cli.py",
-          "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/lengths.py", "vcon/methods.py",
+          "vcon/commands.py", "vcon/__main__.py", "vcon/schedules.py", "vcon/lengths.py", "vcon/vocabulary.py",
+          "vcon/run_ids.py", "vcon/code_inputs.py",
           "vcon/names.py", "vcon/plugins.py", "vcon/keys.py", "vcon/compressors", "vcon/report", "vcon/fetch",
           "vcon/data", "vcon/models", "vcon/train/config.py"]
 

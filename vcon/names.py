@@ -38,10 +38,6 @@ class Registry(Generic[T]):
         self._entries[name] = entry
         return entry
 
-    def register(self, name: str) -> Callable[[T], T]:
-        """Decorator form of `add`: `@REGISTRY.register("name")` on what the name builds."""
-        return lambda entry: self.add(name, entry)
-
     def remove(self, name: str) -> None:
         """Forget a registered name (a script's or test's own entry)."""
         del self._entries[name]

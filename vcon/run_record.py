@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from vcon.grid.cells import CELLS_ROOT, RUNS_ROOT
+from vcon.run_ids import CELLS_ROOT, RUNS_ROOT
 from vcon.integrity import SEAL, DamagedFile, file_record, seal, seal_problem, size_problem, verify_file
 
 METRICS_FILE = "metrics.json"

@@ -2,6 +2,8 @@
 value and what is allowed. Imports nothing that imports torch (the Snakefile uses it through vcon.grid)."""
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -58,9 +60,9 @@ def _allowed(error: Any) -> str:
     return error.message
 
 
-def _extra_keys(error: Any, identity_keys: Iterable[str]) -> list[str]:
+def _extra_keys(error: Any, identity_keys: Iterable[str], root: tuple[str, ...]) -> list[str]:
     known = list((error.schema.get("properties") or {}))
-    parents = list(error.absolute_path)
+    parents = [*root, *error.absolute_path]
     in_training = bool(parents) and parents[-1] in ("training", "dense_training")
     lines = []
     for key in [k for k in error.instance if k not in known]:
@@ -75,26 +77,28 @@ def _extra_keys(error: Any, identity_keys: Iterable[str]) -> list[str]:
 
 def _matching_branch(error: Any) -> list[Any]:
     """The errors of the oneOf/anyOf branch whose type fits the value, when they lie deeper inside
-    it (a bad key within a mapping); [] when the value fits no branch or fails at its own level."""
+    it or name its keys (a bad key within a mapping); [] when the value fits no branch or fails at its
+    own level."""
     branches: dict[Any, list[Any]] = {}
     for sub in error.context or []:
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
     for subs in branches.values():
         if all(sub.validator != "type" or sub.relative_path for sub in subs) and \
-                any(len(sub.absolute_path) > len(error.absolute_path) for sub in subs):
+                any(len(sub.absolute_path) > len(error.absolute_path) or sub.validator == "additionalProperties"
+                    for sub in subs):
             return subs
     return []
 
 
-def describe(error: Any, identity_keys: Iterable[str] = ()) -> list[str]:
-    """One line per problem of a jsonschema ValidationError."""
-    path = dotted(error.absolute_path)
+def describe(error: Any, identity_keys: Iterable[str] = (), root: tuple[str, ...] = ()) -> list[str]:
+    """One line per problem of a jsonschema ValidationError; `root`: the path of the validated value."""
+    path = dotted([*root, *error.absolute_path])
     if error.validator in ("oneOf", "anyOf"):
         deeper = _matching_branch(error)
         if deeper:
-            return [line for sub in deeper for line in describe(sub, identity_keys)]
+            return [line for sub in deeper for line in describe(sub, identity_keys, root)]
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        return _extra_keys(error, identity_keys)
+        return _extra_keys(error, identity_keys, root)
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
         return [f"{path}: missing key {k!r}" for k in missing]
@@ -103,16 +107,42 @@ def describe(error: Any, identity_keys: Iterable[str] = ()) -> list[str]:
     return [f"{path} = {error.instance!r} is not allowed; allowed: {_allowed(error)}"]
 
 
-def problems(config: Any, schema: Mapping[str, Any], identity_keys: Iterable[str] = ()) -> list[str]:
-    """Every schema violation of `config`, sorted by path, one line each."""
+def problems(config: Any, schema: Mapping[str, Any], identity_keys: Iterable[str] = (), root: str = "") -> list[str]:
+    """Every schema violation of `config`, sorted by path, one line each; `root`: the dotted path of
+    `config` inside a larger config, for the lines (e.g. "compressor")."""
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     lines: list[str] = []
+    prefix = tuple(root.split(".")) if root else ()
     for error in errors:
-        lines += [line for line in describe(error, identity_keys) if line not in lines]
+        lines += [line for line in describe(error, identity_keys, prefix) if line not in lines]
     return lines
+
+
+_NUMBER = re.compile(r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$")
+
+
+def numbers_from_text(config: Any, schema: Mapping[str, Any]) -> Any:
+    """`config` with every string that spells a number where the schema wants a number made that number:
+    YAML 1.1 reads 3e-4 (no dot) as a string, so `lr: 3e-4` means the same in every config."""
+    from jsonschema import Draft202012Validator
+
+    fixed = copy.deepcopy(config)
+    pending = list(Draft202012Validator(schema).iter_errors(config))
+    while pending:
+        error = pending.pop()
+        pending += error.context or []
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        if error.validator == "type" and "number" in wanted and isinstance(error.instance, str) and \
+                _NUMBER.match(error.instance) and error.absolute_path:
+            *parents, last = error.absolute_path
+            node = fixed
+            for part in parents:
+                node = node[part]
+            node[last] = float(error.instance)
+    return fixed
 
 
 def load_schema(path: str | Path) -> dict[str, Any]:

@@ -15,7 +15,6 @@ from torch import Tensor, nn
 from vcon.compact import compact_state, payload_bytes
 from vcon.exporting import CompressedLinear, LowRankLinear, export, is_blended
 
-FP32 = 4
 SPARSITY_DENOMINATOR = "weight entries of the compressed layers (biases excluded)"
 
 

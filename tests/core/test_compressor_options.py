@@ -11,8 +11,7 @@ import yaml
 
 from vcon import schema_errors
 from vcon.compressors import COMPRESSORS, SpecError, from_spec, list_compressors, options
-from vcon.grid import workflow_schema
-from vcon.grid.checks import low_rank_default
+from vcon.grid import GridError, check, workflow_schema
 from vcon.grid.validate import SCHEMA
 
 
@@ -45,14 +44,10 @@ def test_the_schema_file_keeps_no_copy_of_the_options():
 
 
 def test_building_the_workflow_schema_imports_no_torch():
-    code = ("import sys, vcon.grid, vcon.compressors.options; from vcon.grid.checks import low_rank_default; "
-            "vcon.grid.workflow_schema(); vcon.compressors.options.schema(); low_rank_default(); "
+    code = ("import sys, vcon.grid, vcon.compressors.options; "
+            "vcon.grid.workflow_schema(); vcon.compressors.options.problems({'name': 'lowrank', 'start_rank': 2}); "
             "print(sorted(m for m in ('torch', 'vcon.compressors.base', 'vcon.compressors.lowrank') if m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
-
-
-def test_the_grid_default_rank_is_the_compressor_default():
-    assert low_rank_default() == COMPRESSORS.get("lowrank")().rank == 16
 
 
 def _problems(spec) -> list[str]:
@@ -118,9 +113,40 @@ def test_every_option_has_a_bad_value_case():
     assert declared <= covered
 
 
-@pytest.mark.parametrize("spec", [spec for spec, _ in BAD_SPECS if isinstance(spec, dict) and spec.get("name") in
-                                  options.OPTIONS], ids=str)
-def test_what_the_schema_refuses_the_compressor_refuses_too(spec):
-    """`vcon train` checks a spec again in full: the compressor is at least as strict as the schema."""
-    with pytest.raises((SpecError, TypeError)):
+@pytest.mark.parametrize("spec,line", BAD_SPECS, ids=[str(spec) for spec, _ in BAD_SPECS])
+def test_a_cell_config_gets_the_same_message_as_a_workflow_config(spec, line):
+    """`from_spec` (a cell config's compressor, the library) checks a spec the one way the workflow does."""
+    with pytest.raises(SpecError) as caught:
         from_spec(spec)
+    assert str(caught.value) == line.replace("compressors.c", "compressor")
+
+
+TIED = [  # keys that are valid alone but not together
+    ({"name": "prune", "granularity": "2:4", "sparsity": 0.9},
+     "sparsity = 0.9 is not allowed; allowed: none with granularity '2:4', which means sparsity 0.5: drop the "
+     "sparsity key"),
+    ({"name": "prune", "granularity": "4:2"},
+     "granularity = '4:2' is not allowed; allowed: N:M with 0 < N < M, e.g. '2:4'"),
+    ({"name": "prune", "sparsity": 0.5, "ramp_initial": 0.6}, "ramp_initial = 0.6 is not allowed; allowed: at most "
+                                                              "sparsity (0.5)"),
+    ({"name": "binary", "shares": [0.5, 0.25]}, "shares = [0.5, 0.25] is not allowed; allowed: increasing shares"),
+    ({"name": "lowrank", "rank": 8, "start_rank": 4}, "start_rank = 4 is not allowed; allowed: null or an integer >= "
+                                                      "rank (8)"),
+]
+
+
+@pytest.mark.parametrize("spec,message", TIED, ids=[str(spec) for spec, _ in TIED])
+def test_keys_that_do_not_go_together_get_one_message_in_both_configs(spec, message):
+    with pytest.raises(SpecError) as caught:
+        from_spec(spec)
+    assert str(caught.value) == f"compressor.{message}"
+    config = {"models": {"vit-digits": {"datasets": ["digits"]}}, "compressors": {"c": spec}, "methods": ["posthoc"],
+              "seeds": [0]}
+    with pytest.raises(GridError) as caught:
+        check(config, "x.yaml")
+    assert str(caught.value) == f"x.yaml: compressors.c.{message}"
+
+
+def test_an_n_m_granularity_sets_the_sparsity():
+    assert from_spec({"name": "prune", "granularity": "2:8"}).sparsity == 0.75
+    assert from_spec({"name": "prune"}).sparsity == 0.9

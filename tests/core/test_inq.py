@@ -111,7 +111,3 @@ def test_shares_only_grow_and_survive_a_state_dict_round_trip():
     assert torch.equal(fresh_layer.exported_weight(), layer.exported_weight())
 
 
-def test_unknown_quantized_share_is_a_clear_error():
-    with pytest.raises(vcon.SpecError, match=r"binary: unknown quantized_share 'fixed'; valid: frozen, trained"):
-        vcon.compress(torch.nn.Sequential(torch.nn.Linear(2, 2)), {"name": "binary", "quantized_share": "fixed"},
-                      layers=["*"])

@@ -117,6 +117,3 @@ def test_frozen_dense_branch_keeps_a_shared_bias_trainable(bias, trained):
     assert [n for n, p in model.blocks[0][0].named_parameters() if p.requires_grad] == trained
 
 
-def test_unknown_bias_is_a_clear_error():
-    with pytest.raises(vcon.SpecError, match=r"lowrank: unknown bias 'both'; valid: shared, separate"):
-        vcon.compress(_model(), {"name": "lowrank", "bias": "both"})

@@ -160,6 +160,8 @@ def test_keep_ties_equal_exact_without_ties(granularity):
     assert torch.equal(keep.values(weight, None, exact.final_level), exact.values(weight, None, exact.final_level))
 
 
-def test_unknown_ties_is_a_clear_error():
-    with pytest.raises(vcon.SpecError, match=r"prune: unknown ties 'authors'; valid: exact, keep"):
-        Prune(ties="authors")
+def test_a_compressor_built_directly_is_checked_like_a_spec():
+    """The one check of a spec (vcon.compressors.options.problems) also sees a compressor object."""
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4))
+    with pytest.raises(vcon.SpecError, match=r"^compressor.ties = 'authors' is not allowed; allowed: one of exact, keep$"):
+        vcon.compress(model, Prune(ties="authors"), layers=["*"])

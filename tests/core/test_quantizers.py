@@ -90,8 +90,3 @@ def test_binary_with_zeros_is_stored_exactly():
     assert Binary(sign_zero="zero").encode(Binary().values(ZEROS, None, 1.0))[0] == "signs"  # no zero: sign bits
 
 
-def test_unknown_sign_zero_is_a_clear_error():
-    from vcon.compressors import SpecError
-
-    with pytest.raises(SpecError, match=r"binary: unknown sign_zero 'minus'; valid: plus, zero"):
-        Binary(sign_zero="minus")

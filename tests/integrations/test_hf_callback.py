@@ -140,7 +140,8 @@ def test_a_callback_added_after_the_trainer_is_made_says_so(data, tmp_path):
 
 
 @pytest.mark.parametrize("arguments,error,message", [
-    (({"name": "prun"}, 4), vcon.SpecError, r"^unknown compressor 'prun' \(did you mean 'prune'\?\)"),
+    (({"name": "prun"}, 4), vcon.SpecError, r"^compressor.name = 'prun' is not allowed; allowed: one of binary, "
+                                            r"lowrank, prune, quant \(did you mean 'prune'\?\)$"),
     ((PRUNE, -1), ValueError, r"^VconCallback: q = -1 is not allowed; allowed: optimizer steps, an integer >= 0$"),
     ((PRUNE, "12ep"), ValueError, r"^VconCallback: q = '12ep' is not allowed"),
 ])

@@ -49,7 +49,7 @@ def test_a_plugin_named_like_a_built_in_is_refused_where_the_name_is_used(tmp_pa
                f"replace it: rename the entry point, or uninstall clash-options")
     with pytest.raises(SpecError) as raised:
         from_spec({"name": "prune", "sparsity": 0.5})
-    assert str(raised.value) == message
+    assert str(raised.value) == f"compressor.name: {message}"
     with pytest.raises(GridError) as refused:
         check({"models": {"vit-digits": {"datasets": ["digits"]}}, "compressors": {"p": {"name": "prune"}},
                "methods": ["posthoc"], "seeds": [0]}, "grid.yaml")
@@ -75,7 +75,7 @@ def test_a_plugin_that_fails_to_import_breaks_only_its_own_name(tmp_path, instal
                f"plugin, or uninstall broken-options")
     with pytest.raises(ConfigError) as raised:
         from_dict({"compressor": {"name": "broken"}}, "cell.yaml")
-    assert str(raised.value) == f"cell.yaml: compressor: {message}"
+    assert str(raised.value) == f"cell.yaml: compressor.name: {message}"
     # everything else works, and says the plugin is there but unusable
     assert load(REPO / "configs" / "test-tiny.yaml").cells
     assert from_dict({"compressor": {"name": "prune"}}).compressor["name"] == "prune"
@@ -91,7 +91,7 @@ def test_vcon_train_names_the_broken_plugin_in_one_line_and_writes_nothing(tmp_p
     result = subprocess.run([sys.executable, "-m", "vcon", "train", "--out", str(out), "--set",
                              "compressor={name: broken}"], capture_output=True, text=True)
     assert result.returncode == 2 and not out.exists()
-    assert result.stderr == (f"vcon train: error: defaults: compressor: compressor 'broken' comes from "
+    assert result.stderr == (f"vcon train: error: defaults: compressor.name: compressor 'broken' comes from "
                              f"{_origin('broken-options', 'broken = broken_options:Options')}, which failed to "
                              f"import: RuntimeError: boom; fix the plugin, or uninstall broken-options\n")
 
@@ -127,9 +127,10 @@ def test_a_bad_options_declaration_is_named(tmp_path, installed, source, problem
     installed(_compressor_plugin(tmp_path, "bad", "bad_options", options=header + source))
     with pytest.raises(SpecError) as raised:
         from_spec({"name": "bad"})
-    assert str(raised.value) == (f"compressor 'bad' comes from {_origin('bad-options', 'bad = bad_options:Options')},"
-                                 f" which declares it wrong: {problem}; fix the plugin, or uninstall bad-options")
-    assert OPTIONS.problem("bad") == str(raised.value)
+    assert str(raised.value) == (f"compressor.name: compressor 'bad' comes from "
+                                 f"{_origin('bad-options', 'bad = bad_options:Options')}, which declares it wrong: "
+                                 f"{problem}; fix the plugin, or uninstall bad-options")
+    assert f"compressor.name: {OPTIONS.problem('bad')}" == str(raised.value)
 
 
 IMPLEMENTATION_HEADER = "from dataclasses import dataclass\nfrom vcon.compressors import WeightCompressor\n" \
@@ -151,7 +152,8 @@ def test_a_compressor_class_that_does_not_fit_its_options_is_named(tmp_path, ins
     assert OPTIONS.get("mine").name == "mine"  # the options alone are fine: the workflow schema has them
     with pytest.raises(SpecError) as raised:
         from_spec({"name": "mine"})
-    assert str(raised.value) == (f"compressor 'mine' comes from {_origin('mine', 'mine = mine:Options')}, which "
+    assert str(raised.value) == (f"compressor.name: compressor 'mine' comes from "
+                                 f"{_origin('mine', 'mine = mine:Options')}, which "
                                  f"declares it wrong: {problem}; fix the plugin, or uninstall mine")
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from helpers import REPO, tiny_config, workflow, write_yaml
 
-from vcon.grid import GridError, check, expand, load
+from vcon.grid import GridError, check, load
 from vcon.train import cli
 
 # --- `vcon train`: a cell file, run through the command in-process ------------------------------------
@@ -30,13 +29,16 @@ TRAIN_CASES = [
     ("seed-bool", {"seed": True}, ["seed = True is not allowed; allowed: an integer"]),
     ("q-negative", {"q": -3, "compressor": PRUNE}, ["q = -3 is not allowed; allowed: a step count >= 0 (120)", "'12ep'"]),
     ("sparsity-one", {"compressor": {"name": "prune", "sparsity": 1.0}},
-     ["compressor: prune: sparsity must be a number in [0, 1)", "got 1.0"]),
-    ("bits-nine", {"compressor": {"name": "quant", "bits": 9}}, ["quant: bits must be an integer in 2..8", "got 9"]),
-    ("bits-one", {"compressor": {"name": "quant", "bits": 1}}, ["quant: bits must be an integer in 2..8", "got 1"]),
+     ["compressor.sparsity = 1.0 is not allowed; allowed: a number < 1"]),
+    ("bits-nine", {"compressor": {"name": "quant", "bits": 9}},
+     ["compressor.bits = 9 is not allowed; allowed: an integer <= 8"]),
+    ("bits-one", {"compressor": {"name": "quant", "bits": 1}},
+     ["compressor.bits = 1 is not allowed; allowed: an integer >= 2"]),
     ("compressor-name", {"compressor": {"name": "prunning"}},
-     ["unknown compressor 'prunning'", "did you mean 'prune'?", "registered compressors: binary, lowrank, prune, quant"]),
+     ["compressor.name = 'prunning' is not allowed; allowed: one of binary, lowrank, prune, quant (did you mean "
+      "'prune'?)"]),
     ("compressor-option", {"compressor": {"name": "prune", "sparsty": 0.5}},
-     ["prune: unknown key 'sparsty'", "did you mean 'sparsity'?", "valid keys: sparsity"]),
+     ["compressor.sparsty: unknown key 'sparsty' (did you mean 'sparsity'?); allowed keys: name, sparsity"]),
     ("model-name", {"model": "vit-digit"}, ["model: unknown model 'vit-digit'", "did you mean 'vit-digits'",
                                              "registered models: bert-base"]),
     ("dataset-name", {"dataset": "digit"}, ["dataset: unknown dataset 'digit' (did you mean 'digits'?)",
@@ -119,13 +121,11 @@ def test_init_from_a_checkpoint_whose_head_differs(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
-@pytest.mark.parametrize("cell, fragment", [
-    ({"learning_rate": 0.1}, "unknown key 'learning_rate'"),
-    ({"epochs": 1, "compressor": {"name": "lowrank", "rank": 100}}, "rank 100 is above"),
-])
-def test_vcon_train_command_line(cell, fragment, tmp_path):
-    """The real command, in a process of its own: exit status 2, the message, no run folder."""
-    path = write_yaml(tmp_path / "cell.yaml", cell)
+def test_vcon_train_command_line(tmp_path):
+    """The real command, in a process of its own, refusing a cell once it has built its model (the other
+    cases run in this process): exit status 2, the message, no traceback, no run folder."""
+    path = write_yaml(tmp_path / "cell.yaml", {"epochs": 1, "compressor": {"name": "lowrank", "rank": 100}})
+    fragment = "compressor: lowrank: rank 100 is above min(out_features, in_features) = 64"
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     result = subprocess.run([sys.executable, "-m", "vcon", "train", "--config", str(path), "--out", str(out)],
@@ -258,13 +258,6 @@ def test_workflow_config_refused(case):
         assert fragment in message, (fragment, message)
 
 
-def test_zero_cells_named_by_the_grid():
-    config = tiny_config()
-    config["seeds"] = []
-    with pytest.raises(GridError, match=r"the grid expands to zero cells \(empty: seeds\)"):
-        expand(config)
-
-
 def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
     root = workflow.make_workflow_copy(tmp_path / "wf")
     config = tiny_config()
@@ -283,8 +276,3 @@ def test_bad_yaml_file_named(tmp_path):
     bad.write_text("q: [1, 2\n")
     with pytest.raises(GridError, match=f"{bad}: not valid YAML"):
         load(bad)
-
-
-def test_shipped_configs_pass():
-    for name in ("default.yaml", "paper.yaml", "test-tiny.yaml"):
-        check(yaml.safe_load((REPO / "configs" / name).read_text()), name)

@@ -14,6 +14,7 @@ from damage import change_digit, truncate
 import vcon.atomic
 from vcon.integrity import seal
 from vcon.commands import build_parser
+from vcon import run_ids
 from vcon.report import cli_aggregate, cli_plot, collect
 
 PRUNE = {"name": "prune", "sparsity": 0.9}
@@ -55,7 +56,7 @@ def metrics_of(identity: dict, **changes) -> dict:
 def tree(tmp_path: Path) -> Path:
     rows = []
     for run in RUNS:
-        identity = collect.parse_run_id(run)
+        identity = run_ids.parse(run)
         path = tmp_path / "runs" / run / "metrics.json"
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps(metrics_of(identity)))
@@ -79,13 +80,13 @@ def aggregate(tree: Path) -> pd.DataFrame:
 
 
 def test_untrusted_runs_are_flagged_and_left_out(tree):
-    seed0 = collect.parse_run_id("m/d/p90/vcon/q2ep-linear/seed0")
+    seed0 = run_ids.parse("m/d/p90/vcon/q2ep-linear/seed0")
     put(tree, "m/d/p90/vcon/q2ep-linear/seed1", metrics_of(seed0))  # a folder copied by hand
-    put(tree, "m/d/p90/posthoc/q0/seed2", {**metrics_of(collect.parse_run_id("m/d/p90/posthoc/q0/seed2")),
+    put(tree, "m/d/p90/posthoc/q0/seed2", {**metrics_of(run_ids.parse("m/d/p90/posthoc/q0/seed2")),
                                            "schema_version": 3})
-    text = json.dumps(metrics_of(collect.parse_run_id("m/d/p90/vcon/q2ep-linear/seed2")))
+    text = json.dumps(metrics_of(run_ids.parse("m/d/p90/vcon/q2ep-linear/seed2")))
     put(tree, "m/d/p90/vcon/q2ep-linear/seed2", text[: len(text) // 2])  # truncated
-    put(tree, "m/d/p90/posthoc/q0/seed1", metrics_of(collect.parse_run_id("m/d/p90/posthoc/q0/seed1"),
+    put(tree, "m/d/p90/posthoc/q0/seed1", metrics_of(run_ids.parse("m/d/p90/posthoc/q0/seed1"),
                                                      config={"epochs": 5}))  # made before a config edit
     runs = aggregate(tree)
 
@@ -115,7 +116,7 @@ def test_untrusted_runs_are_flagged_and_left_out(tree):
 
 def test_a_sealed_metrics_json_is_checked_against_its_sha256(tree):
     """Schema 2 carries the sha256 of its content: a changed digit makes the run invalid, not a number."""
-    runs = {f"m/d/p90/vcon/q2ep-linear/seed{s}": metrics_of(collect.parse_run_id(f"m/d/p90/vcon/q2ep-linear/seed{s}"))
+    runs = {f"m/d/p90/vcon/q2ep-linear/seed{s}": metrics_of(run_ids.parse(f"m/d/p90/vcon/q2ep-linear/seed{s}"))
             for s in SEEDS}
     for run, data in runs.items():
         put(tree, run, json.dumps(seal({**data, "schema_version": 2, "files": {}}), indent=2))
@@ -134,7 +135,7 @@ def test_a_sealed_metrics_json_is_checked_against_its_sha256(tree):
 
 
 def test_a_run_moved_to_another_q_or_method_is_refused(tree):
-    vcon0 = metrics_of(collect.parse_run_id("m/d/p90/vcon/q2ep-linear/seed0"))
+    vcon0 = metrics_of(run_ids.parse("m/d/p90/vcon/q2ep-linear/seed0"))
     put(tree, "m/d/p90/posthoc/q0/seed0", vcon0)
     runs = aggregate(tree)
     assert runs.loc["m/d/p90/posthoc/q0/seed0", "problem"] == \
@@ -143,7 +144,7 @@ def test_a_run_moved_to_another_q_or_method_is_refused(tree):
 
 def test_environment_drift_is_a_column_and_a_note(tree):
     run = "m/d/dense/seed2"
-    data = metrics_of(collect.parse_run_id(run), packages={**PACKAGES, "torch": "2.13.0"})
+    data = metrics_of(run_ids.parse(run), packages={**PACKAGES, "torch": "2.13.0"})
     data["environment"]["git_commit"] = "deadbee"
     put(tree, run, data)
     runs = aggregate(tree)

@@ -3,7 +3,9 @@ cancelled (scancel), then one of two running cells at random (seeded) and the ot
 killed with SIGKILL, slurmd is restarted, and a finished run's model is cut in half. Snakemake's
 retries resume the jobs from their checkpoints; the same command run again moves the damaged run to
 results/quarantine/ and trains it again. The tables end identical to those of an undisturbed run of
-the grid on this machine, and of the finished runs only the damaged one is trained again."""
+the grid on this machine, and of the finished runs only the damaged one is trained again. Along the way,
+what any run through profiles/slurm must do: every training job is an sbatch job in the partition the
+environment names, aggregation runs locally, and no warm worker outlives a job on its node."""
 from __future__ import annotations
 
 import contextlib
@@ -23,7 +25,8 @@ from run_results import metrics_stamps
 from workflow_run import (private_runtime_dir, run_snakemake, snakemake_command, snakemake_env, stop_warm_workers,
                           workflow_args)
 
-from vcon.grid import PRETRAIN, expand
+from vcon.grid import check
+from vcon.vocabulary import PRETRAIN
 from vcon.quarantine import QUARANTINE_ROOT
 
 SEED = 24  # picks the cell that is cancelled (the other one is killed)
@@ -43,7 +46,7 @@ CONFIG = {
     "q": [10],
     "report": {"headline_q": "best", "bootstrap": 1000},
 }
-CELLS = expand(CONFIG).cells
+CELLS = check(CONFIG, "chaos config").cells
 [PRETRAINING] = [run for run, cell in CELLS.items() if cell.method == PRETRAIN]
 TABLES = ["runs.csv", "history.csv", "accuracy.csv", "accuracy.md", "ablation.csv", "ablation.md"]
 
@@ -108,8 +111,11 @@ def chaos(workdir: Path, undisturbed: Callable[[], Path]) -> None:
     rng = random.Random(SEED)
     args = (*workflow_args(workdir, write_config(workdir)), *SLURM_OPTIONS)
     runs = workdir / "results" / "runs"
+    runtime_dir = private_runtime_dir()
+    # The partition comes from the environment (the profile's default-resources read it).
+    env = {"VCON_SLURM_PARTITION": "other", "XDG_RUNTIME_DIR": str(runtime_dir)}
     with open(workdir / "chaos.log", "w") as log:
-        workflow = subprocess.Popen(snakemake_command(*args, timeout=480), cwd=workdir, env=snakemake_env(),
+        workflow = subprocess.Popen(snakemake_command(*args, timeout=480), cwd=workdir, env=snakemake_env(env),
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     hit: set[str] = set()
     try:
@@ -147,12 +153,19 @@ def chaos(workdir: Path, undisturbed: Callable[[], Path]) -> None:
 
     # The same command again: the damaged run is moved aside and trained again, nothing else.
     before = metrics_stamps(runs)
-    again = run_snakemake(workdir, *args, timeout=300)
+    again = run_snakemake(workdir, *args, timeout=300, env=env)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     [moved] = (workdir / QUARANTINE_ROOT / damaged).iterdir()
     assert (f"vcon-bench: the finished run results/runs/{damaged} is damaged ({model}: it has {size // 2} bytes, "
             f"{size} were recorded when it was written); moved to {QUARANTINE_ROOT}/{damaged}/{moved.name}, it is "
             f"trained again") in again.stderr
+    started_workers = list(runtime_dir.rglob("*.log"))
+    stop_warm_workers(runtime_dir)
+    assert started_workers == []  # cluster jobs start cold: no warm worker outlives a job on its node
+    jobs = slurm_jobs(workdir)  # every training job, and only they, went through sbatch, in the chosen partition
+    assert {job["partition"] for job in jobs} == {"other"}, jobs
+    assert {job["comment"] for job in jobs if job["state"] == "COMPLETED"} == \
+        {f"rule_{'pretrain' if run == PRETRAINING else 'train'}_wildcards_{run.replace('/', '_')}" for run in CELLS}
     after = metrics_stamps(runs)
     assert set(after) == set(CELLS)
     assert {run: stamp for run, stamp in after.items() if run != damaged} == \

@@ -16,7 +16,7 @@ import yaml
 from localhost_cluster import REPO, SLURM_OPTIONS, job_field, slurm_jobs, wait_until
 from workflow_run import snakemake_command, snakemake_env, workflow_args
 
-from vcon.grid import expand
+from vcon.grid import check
 
 RUN = "vit-digits/digits/prune90/vcon/q2ep-linear/seed0"
 # One VCON cell long enough (about 20 s on one core, 120 steps) to be interrupted mid-way, checkpointing often.
@@ -40,7 +40,8 @@ def uninterrupted(tmp_path_factory):
     one core, this the other); call it for its metrics."""
     root = tmp_path_factory.mktemp("uninterrupted")
     cell = root / "cell.yaml"
-    cell.write_text(yaml.safe_dump(expand(CONFIG).cells[RUN].config, sort_keys=False))  # as the workflow writes it
+    config = check(CONFIG, "preemption config").cells[RUN].config
+    cell.write_text(yaml.safe_dump(config, sort_keys=False))  # as the workflow writes it
     process = subprocess.Popen([sys.executable, "-m", "vcon", "train", "--config", str(cell), "--out", str(root / "run"),
                                 "--quiet"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

@@ -20,8 +20,10 @@ def test_defaults_are_a_valid_dense_cell():
     ({"q": "12 epochs"}, r"q = '12 epochs' is not allowed"),
     ({"method": "gradual"}, r"method = 'gradual' is not allowed; allowed: one of posthoc, iterative, vcon"),
     ({"original": "tied"}, r"original = 'tied' is not allowed; allowed: one of shared, frozen, copy"),
-    ({"compressor": {"name": "prune", "sparsity": 1.5}}, r"compressor: prune: sparsity must be a number in \[0, 1\)"),
-    ({"compressor": {"name": "ternary"}}, r"compressor: unknown compressor 'ternary'"),
+    ({"compressor": {"name": "prune", "sparsity": 1.5}},
+     r"compressor.sparsity = 1.5 is not allowed; allowed: a number < 1"),
+    ({"compressor": {"name": "ternary"}}, r"compressor.name = 'ternary' is not allowed; allowed: one of binary, lowrank, "
+                                          r"prune, quant \(did you mean 'binary'\?\)"),
     ({"seed": True}, r"seed = True is not allowed; allowed: an integer"),
     ({"bf16": "yes"}, r"bf16 = 'yes' is not allowed; allowed: one of false, auto, true"),
     ({"compile": "yes"}, r"compile = 'yes' is not allowed; allowed: true or false"),

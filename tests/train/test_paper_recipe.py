@@ -13,6 +13,7 @@ from vcon.schedules import beta
 from vcon.train.batches import EpochBatches
 from vcon.train.config import from_dict, to_steps
 from vcon.train.loop import bf16_enabled, lr_at
+from vcon.vocabulary import FINETUNED, PRETRAINED
 
 PAPER = Path(__file__).resolve().parents[2] / "configs" / "paper.yaml"
 CHECKPOINT = "WinKawaks/vit-tiny-patch16-224"
@@ -39,7 +40,7 @@ DEMO_COMPRESSORS = ("none", "prune90", "binary", "lowrank16")  # the demo's; the
 def cells():
     """The trainer's configs of the paper's ViT-T/CIFAR-10 cells of the demo's start and compressors, by run id."""
     found = {run: cell for run, cell in grid.load(PAPER).cells.items()
-             if cell.model == "vit-tiny" and cell.dataset == "cifar10" and cell.start == grid.PRETRAINED
+             if cell.model == "vit-tiny" and cell.dataset == "cifar10" and cell.start == PRETRAINED
              and cell.compressor in DEMO_COMPRESSORS}
     return {run: from_dict(cell.config, f"{PAPER}: {run}") for run, cell in found.items()}
 
@@ -48,7 +49,7 @@ def test_the_research_script_start_and_the_granularities_are_in_the_grid():
     """147ff53:vit_training.py starts compression from the dense model fine-tuned on the task; the
     authors' Pruner also prunes per neuron (row) and per group (N:M)."""
     tiny = [cell for cell in grid.load(PAPER).cells.values() if cell.model == "vit-tiny"]
-    finetuned = [cell for cell in tiny if cell.start == grid.FINETUNED]
+    finetuned = [cell for cell in tiny if cell.start == FINETUNED]
     assert finetuned and all(cell.config["init"] == f"results/runs/vit-tiny/cifar10/dense/seed{cell.seed}"
                              for cell in finetuned)
     granularities = {cell.config["compressor"]["granularity"] for cell in tiny

@@ -1,6 +1,6 @@
 """In-process resume: a run stopped at a step boundary and resumed ends with the uninterrupted run's
 metrics exactly (timing and environment aside); damaged or foreign checkpoints are refused."""
-import math
+import re
 from pathlib import Path
 
 import pytest
@@ -104,10 +104,11 @@ def test_checkpoint_of_another_config_is_refused_naming_the_difference(tmp_path)
 def test_divergence_stops_with_step_and_epoch_and_keeps_the_last_good_checkpoint(tmp_path):
     config = from_dict({**FAST, "lr": 1e30, "warmup_steps": 0, "checkpoint_steps": 1})
     out = tmp_path / "run"
-    with pytest.raises(TrainingDiverged, match=r"at step (\d+) \(epoch 1\); the last good checkpoint .*resume.pt "
-                                               r"\(step \d+\) is kept; lower the learning rate \(lr = 1e\+30\)"):
+    message = r"at step (\d+) \(epoch 1\); the last good checkpoint .*resume.pt \(step \d+\) is kept; lower the learning rate"
+    with pytest.raises(TrainingDiverged, match=message + r" \(lr = 1e\+30\)") as raised:
         train_cell(config, out, quiet=True)
+    diverged, kept_step = map(int, re.search(r"at step (\d+) .* \(step (\d+)\)", str(raised.value)).groups())
     kept = read_checkpoint(out / "checkpoint" / "resume.pt")
     assert all(bool(torch.isfinite(t).all()) for t in kept["model"].values() if t.is_floating_point())
     assert not (out / "metrics.json").exists() and not (out / ".lock").exists()
-    assert math.isfinite(sum(entry["train_loss"] for entry in kept["progress"]["history"]) or 0.0)
+    assert kept["progress"]["step"] == kept_step == diverged  # a checkpoint every step: the last one before it

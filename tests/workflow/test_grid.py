@@ -8,13 +8,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vcon.grid import GridError, canonical_length, canonical_seed, check, expand, load
+from vcon.grid import GridError, canonical_length, check, load, workflow_schema
+from vcon.grid.validate import SCHEMA
+from vcon.train.config import from_dict
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def tiny() -> dict:
     return yaml.safe_load((CONFIGS / "test-tiny.yaml").read_text())
+
+
+def expand(config: dict):
+    """The grid of a config, the one way the workflow gets it: the schema, then the expansion."""
+    return check(config, "test.yaml")
 
 
 def test_default_counts():
@@ -132,8 +139,8 @@ def test_finetuned_start_needs_dense_runs():
     with pytest.raises(GridError, match="start 'finetuned' begins from the dense runs, but `dense` makes none"):
         expand(config)
     config["starts"] = ["fine-tuned"]
-    with pytest.raises(GridError, match="unknown start 'fine-tuned' \\(did you mean 'finetuned'\\?\\); allowed: "
-                                        "pretrained, finetuned"):
+    with pytest.raises(GridError, match="starts.0 = 'fine-tuned' is not allowed; allowed: one of pretrained, finetuned "
+                                        "\\(did you mean 'finetuned'\\?\\)"):
         expand(config)
 
 
@@ -147,39 +154,27 @@ def test_paper_dense_is_reference_not_init():
     assert bert.resources["runtime"] == 900 and bert.config["lr"] == 2e-5
 
 
-@pytest.mark.parametrize("value, expected", [
-    (120, "120"), ("120", "120"), (120.0, "120"), ("12ep", "12ep"), (" 12 EP ", "12ep"), ("012ep", "12ep"),
-    (0, "0"),
-])
-def test_canonical_length(value, expected):
-    assert canonical_length(value) == expected
-
-
-@pytest.mark.parametrize("value", [1.5, -3, True, "12 epochs", "-1ep", "1.5", None])
-def test_canonical_length_rejects(value):
-    with pytest.raises(GridError):
-        canonical_length(value)
-
-
-def test_canonical_seed():
-    assert [canonical_seed(s) for s in (0, "7", 3.0)] == ["0", "7", "3"]
-    with pytest.raises(GridError):
-        canonical_seed(-1)
+def test_canonical_length_is_the_grammar_of_vcon_lengths_as_a_grid_error():
+    """The spellings themselves: tests/core/test_lengths.py."""
+    assert [canonical_length(v) for v in (120.0, " 12 EP ")] == ["120", "12ep"]
+    with pytest.raises(GridError, match=re.escape("T must be a step count >= 0 (120) or epochs written like '12ep', "
+                                                  "got '12 epochs'")):
+        canonical_length("12 epochs", "T")
 
 
 def test_number_formatting_does_not_change_paths():
     a, b = tiny(), tiny()
     a["q"], b["q"] = [13, "2ep"], [13.0, "2EP"]
-    a["seeds"], b["seeds"] = [0, 1], [0.0, "1"]
+    a["seeds"], b["seeds"] = [0, 1], [0.0, 1.0]
     assert list(expand(a).cells) == list(expand(b).cells)
     assert "vit-digits/digits/binary/vcon/q13-linear/seed1" in expand(a).cells
 
 
 @pytest.mark.parametrize("key, value, message", [
-    ("seeds", [0, 0], "duplicate seeds"),
+    ("seeds", [0, 0], re.escape("seeds = [0, 0] is not allowed; allowed: no value twice")),
     ("q", [120, "120"], "duplicate Q values"),
     ("q", [120, 120.0], "duplicate Q values"),
-    ("methods", ["vcon", "vcon"], "duplicate methods"),
+    ("methods", ["vcon", "vcon"], re.escape("methods = ['vcon', 'vcon'] is not allowed; allowed: no value twice")),
 ])
 def test_duplicates_are_errors(key, value, message):
     config = tiny()
@@ -188,16 +183,17 @@ def test_duplicates_are_errors(key, value, message):
         expand(config)
 
 
-@pytest.mark.parametrize("change", [
-    lambda c: c.update(models={}),
-    lambda c: c.update(seeds=[]),
-    lambda c: c.update(compressors={}, dense=False),
-    lambda c: c["models"]["vit-digits"].update(datasets={}),
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.update(models={}), "models = {} is not allowed; allowed: at least 1 keys"),
+    (lambda c: c.update(seeds=[]), "seeds = [] is not allowed; allowed: at least 1 entries"),
+    (lambda c: c.update(compressors={}, dense=False), "compressors = {} is not allowed; allowed: at least 1 keys"),
+    (lambda c: c["models"]["vit-digits"].update(datasets={}),
+     "models.vit-digits.datasets = {} is not allowed; allowed: a list or at least 1 keys"),
 ])
-def test_zero_cells_is_an_error(change):
+def test_a_grid_of_zero_cells_is_refused_by_the_schema(change, message):
     config = tiny()
     change(config)
-    with pytest.raises(GridError, match="zero cells"):
+    with pytest.raises(GridError, match=re.escape(message)):
         expand(config)
 
 
@@ -219,7 +215,7 @@ def test_invalid_grids():
         expand(config)
     config = tiny()
     config["training"]["q"] = 5
-    with pytest.raises(GridError, match="may not set q"):
+    with pytest.raises(GridError, match="training.q: key 'q' is not allowed here: the grid sets it for each cell from `q`"):
         expand(config)
     config = tiny()
     config["compressors"]["dense"] = {"name": "binary"}
@@ -281,7 +277,7 @@ def test_iterative_variants_are_cells_of_their_own_with_their_keys_set():
     zhu_gupta = iterative["vit-digits/digits/prune90/iterative/t2ep-zhu-gupta/seed0"]
     assert zhu_gupta.config["compressor"] == {"name": "prune", "gradient": "masked", "granularity": "layer",
                                               "ramp_every": 2, "sparsity": 0.9}
-    assert (zhu_gupta.iterative_t, zhu_gupta.iterative_variant) == ("2ep", "zhu-gupta")
+    assert (zhu_gupta.row()["iterative_t"], zhu_gupta.row()["iterative_variant"]) == ("2ep", "zhu-gupta")
     assert zhu_gupta.row()["iterative_variant"] == "zhu-gupta" and zhu_gupta.row()["iterative_t"] == "2ep"
     assert iterative["vit-digits/digits/prune90/iterative/t2ep-ste/seed0"].config["compressor"] == \
         {"name": "prune", "granularity": "layer", "sparsity": 0.9}
@@ -368,3 +364,27 @@ def test_extends_errors_name_the_file(tmp_path):
     with pytest.raises(GridError, match=r"extends: 'nowhere\.yaml' is not a file .*; allowed: another workflow "
                                         r"config file, relative to"):
         load(tmp_path / "c.yaml")
+
+
+def test_a_number_yaml_reads_as_text_means_the_same_in_workflow_and_cell_configs():
+    """YAML 1.1 reads 3e-4 (no dot) as a string: both configs take it as the number it spells."""
+    config = tiny()
+    config["training"]["lr"] = "3e-4"
+    assert expand(config).cells["vit-digits/digits/binary/vcon/q3-linear/seed0"].config["lr"] == 0.0003
+    assert from_dict({"lr": "3e-4", "min_lr": "1E-6"}).lr == 0.0003
+    config["training"]["epochs"] = "4"  # an integer key takes no text
+    with pytest.raises(GridError, match=re.escape("training.epochs = '4' is not allowed; allowed: an integer")):
+        expand(config)
+
+
+def _enums(node) -> list[list]:
+    if isinstance(node, dict):
+        return ([node["enum"]] if "enum" in node else []) + [e for value in node.values() for e in _enums(value)]
+    return [e for value in node for e in _enums(value)] if isinstance(node, list) else []
+
+
+def test_every_list_of_names_in_the_workflow_schema_comes_from_code():
+    written = _enums(yaml.safe_load(SCHEMA.read_text()))
+    assert len(written) == 6 and all(enum == [] for enum in written)  # none typed in by hand
+    loaded = _enums(workflow_schema())
+    assert all(loaded) and ["t", "bca"] in loaded and ["pretrained", "finetuned"] in loaded

@@ -6,9 +6,11 @@ import math
 
 import pandas as pd
 import pytest
+from matplotlib.collections import PathCollection
 from fake_workflow import write_metrics
 
-from vcon.report import cli_aggregate, cli_plot, collect, reference, statistics, tables
+from vcon import run_ids
+from vcon.report import cli_aggregate, cli_plot, collect, plots, reference, statistics, tables
 from vcon.report.options import ReportOptions
 
 PRUNE = {"name": "prune", "sparsity": 0.9, "granularity": "layer"}
@@ -30,14 +32,14 @@ EXPECTED_MISSING = ["m/d/p90/iterative/t5/seed1", "m/d/p90/vcon/q10-linear/seed2
 def results(tmp_path):
     runs = tmp_path / "runs"
     for run_id, accuracy in VALUES.items():
-        identity = collect.parse_run_id(run_id)
+        identity = run_ids.parse(run_id)
         history = [{"epoch": e, "step": 5 * e, "beta": 1 - e / 2, "lr": 1e-3, "train_loss": 1.0,
                     "val_blended": accuracy, "val_compressed": accuracy - 0.05 * (2 - e)} for e in (1, 2)]
         dense = identity["compressor"] == "none"
         cell = {k: identity[k] for k in ("model", "dataset", "compressor")}
         write_metrics(runs / run_id / "metrics.json", accuracy, history, spec=None if dense else PRUNE,
                       method="dense" if dense else identity["method"], **cell)
-    rows = [collect.parse_run_id(r) for r in [*VALUES, *EXPECTED_MISSING]]
+    rows = [run_ids.parse(r) for r in [*VALUES, *EXPECTED_MISSING]]
     for row in rows:
         row["compressor_spec"] = "" if row["compressor"] == "none" else '{"granularity": "layer", "name": "prune", "sparsity": 0.9}'
     pd.DataFrame(rows).to_csv(tmp_path / "cells.csv", index=False)
@@ -199,12 +201,81 @@ def test_intervals_against_fixed_numbers():
 
 def test_plots_write_png_and_pdf(results):
     aggregate(results, "10")
-    for figure in ("beta_ablation", "transition_curves", "gains", "schedules"):
+    for figure in plots.FIGURES[:5]:
         args = argparse.Namespace(figure=figure, runs=str(results / "tables" / "runs.csv"),
                                   history=str(results / "tables" / "history.csv"), out=str(results / "figures"),
                                   headline_q=["10"], headline_iterative=None, schedule="linear", interval="t",
                                   bootstrap=200, split="test", prefix="")
         assert cli_plot.run(args) == 0
-        for ext in ("png", "pdf"):
-            path = results / "figures" / f"{figure}.{ext}"
-            assert path.stat().st_size > 1000, path
+        assert sorted(p.name for p in (results / "figures").glob(f"{figure}.*")) == [f"{figure}.pdf", f"{figure}.png"]
+        assert (results / "figures" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (results / "figures" / f"{figure}.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def drawn(results, name):
+    """The figure `name` of the synthetic runs, headline Q = 10, and its panels (axes with a title)."""
+    aggregate(results, "10")
+    tables = results / "tables"
+    figure = plots.figure(name, collect.read_runs(tables / "runs.csv"), collect.read_history(tables / "history.csv"),
+                          ReportOptions(headline_q={"default": "10"}))
+    return figure, [ax for ax in figure.axes if ax.get_title()]
+
+
+def legend_labels(figure):
+    return [text.get_text() for legend in figure.legends for text in legend.get_texts()]
+
+
+def points(ax):
+    """x and y of every point the scatter calls of `ax` drew, in drawing order."""
+    xy = [[float(v) for v in point] for collection in ax.collections if isinstance(collection, PathCollection)
+          for point in collection.get_offsets()]
+    return [x for x, _ in xy], [y for _, y in xy]
+
+
+def test_the_beta_shapes_figure_draws_each_shape_at_the_headline_q(results):
+    figure, [panel] = drawn(results, "beta_shapes")
+    assert panel.get_title() == "m / d\np90, Q=10"
+    assert [tick.get_text() for tick in panel.get_xticklabels()] == ["linear", "cosine"]
+    # per seed, side by side (0.16 wide) around each shape's position: linear 80, 84; cosine 81, 83
+    assert points(panel) == (pytest.approx([-0.08, 0.08, 0.92, 1.08]), [80.0, 84.0, 81.0, 83.0])
+    # mean 82 for both; t interval with 1 degree of freedom: 12.706 x s / sqrt(2), s = 1.414 for cosine
+    means = [line for line in panel.lines if line.get_marker() == "o"]
+    assert [float(m.get_xdata()[0]) for m in means] == pytest.approx([0.16, 1.16])
+    assert [float(m.get_ydata()[0]) for m in means] == pytest.approx([82.0, 82.0])
+    bars = panel.collections[-1].get_segments()  # the cosine interval
+    assert [float(y) for y in bars[0][:, 1]] == pytest.approx([82 - 12.7062, 82 + 12.7062], abs=1e-3)
+    assert legend_labels(figure) == ["per seed", "mean, 95 % t interval"]
+
+
+def test_the_gains_figure_shows_every_seed_apart(results):
+    figure, [panel] = drawn(results, "gains")
+    # VCON at Q = 10 minus post-shot, seeds 0 and 1: 80 - 70, 84 - 72; minus iterative, seed 0 only: 80 - 75
+    # post-shot's points 0.08 apart around -0.15 + 0.07, the iterative one's at 0.15 + 0.07
+    assert points(panel) == (pytest.approx([-0.12, -0.04, 0.22]), pytest.approx([10.0, 12.0, 5.0]))
+    assert [tick.get_text() for tick in panel.get_xticklabels()] == ["p90\nQ=10"]
+    assert "per seed" in legend_labels(figure)
+
+
+def test_the_transition_curves_name_their_bands(results):
+    figure, [panel] = drawn(results, "transition_curves")
+    curves = {line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in panel.lines
+              if not line.get_label().startswith("_")}
+    # validation after epochs 1 and 2 (steps 5, 10): the accuracy less 0.05 then 0; post-shot's mean is 72
+    assert curves["post-shot"] == ([5, 10], pytest.approx([67.0, 72.0]))
+    assert curves["VCON: blended model"] == ([5, 10], pytest.approx([82.0, 82.0]))
+    assert legend_labels(figure) == [
+        "dense", "post-shot", "post-shot ± 1 std over seeds", "iterative", "iterative ± 1 std over seeds",
+        "VCON: blended model", "VCON: blended model ± 1 std over seeds", "VCON: compressed only",
+        "beta of VCON (right axis)"]
+
+
+def test_the_beta_ablation_figure_draws_the_q_sweep_and_its_references(results):
+    figure, [panel] = drawn(results, "beta_ablation")
+    [mean] = [line for line in panel.lines if line.get_label() == "VCON (linear beta), mean"]
+    assert list(mean.get_xdata()) == [0, 1] and list(mean.get_ydata()) == pytest.approx([82.0, 61.0])
+    references = {line.get_label(): float(line.get_ydata()[0]) for line in panel.lines if line is not mean}
+    assert references == pytest.approx({"post-shot, mean": 72.0, "iterative, mean": 75.0, "dense, mean": 92.0})
+    assert [tick.get_text() for tick in panel.get_xticklabels()] == ["10", "20"]
+    assert "VCON ± std" in legend_labels(figure)
+
+

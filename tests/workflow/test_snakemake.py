@@ -2,14 +2,14 @@
 code, config or results change (a fake trainer in a copy of the workflow)."""
 from __future__ import annotations
 
-import time
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 from fake_workflow import REPO, job_counts, snakemake
 
-from vcon.grid import GridError, check, load
+from vcon.grid import GridError, check
 
 # Every test below that runs Snakemake takes a few seconds (the finished tree: ~30 s once).
 slow = pytest.mark.slow
@@ -23,23 +23,19 @@ def config_of(name: str) -> dict:
     return yaml.safe_load((REPO / "configs" / name).read_text())
 
 
-@pytest.mark.parametrize("name", ["default.yaml", "paper.yaml", "test-tiny.yaml"])
-def test_shipped_configs_validate(name):
-    assert len(load(REPO / "configs" / name)) > 0
-
-
-@pytest.mark.parametrize("change", [
-    lambda c: c.update(seeds=["zero"]),
-    lambda c: c.update(methods=["posthoc", "magic"]),
-    lambda c: c.update(q=["12 epochs"]),
-    lambda c: c["models"]["vit-digits"].update(dataset="typo"),
-    lambda c: c["training"].update(q=3),
-    lambda c: c["resources"].update(gpus=1),
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.update(seeds=["zero"]), "seeds.0 = 'zero' is not allowed; allowed: an integer"),
+    (lambda c: c.update(methods=["posthoc", "magic"]),
+     "methods.1 = 'magic' is not allowed; allowed: one of posthoc, iterative, vcon"),
+    (lambda c: c.update(q=["12 epochs"]),
+     "q.0 = '12 epochs' is not allowed; allowed: a step count >= 0 (120) or epochs ('12ep', '1.5ep')"),
+    (lambda c: c["models"]["vit-digits"].update(dataset="typo"),
+     "models.vit-digits.dataset: unknown key 'dataset' (did you mean 'datasets'?)"),
 ])
-def test_bad_config_is_rejected(change):
+def test_bad_config_is_rejected(change, message):
     config = config_of("test-tiny.yaml")
     change(config)
-    with pytest.raises(GridError):
+    with pytest.raises(GridError, match=re.escape(f"bad.yaml: {message}")):
         check(config, "bad.yaml")
 
 
@@ -47,12 +43,10 @@ def test_bad_config_is_rejected(change):
 def test_paper_dry_run_lists_every_job(tmp_path):
     # 1,035 cells (tests/workflow/test_grid.py) + aggregate, check_runs, 4 figures, all; no data needed. Fetch jobs:
     # 11 data sets (CIFAR-10/100, ImageNet, 8 GLUE tasks) and 4 hub checkpoints (tests/workflow/test_fetch_rules.py).
-    started = time.monotonic()
     result = snakemake(REPO, "-n", "--quiet", "rules", "--configfile", "configs/paper.yaml", "-d", str(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert job_counts(result.stdout + result.stderr) == {"fetch_data": 11, "fetch_checkpoint": 4, "train": 1035,
                                                          **REPORT_JOBS, **ALL_FIGURES, "all": 1}
-    assert time.monotonic() - started < 60
 
 
 @slow

@@ -1,4 +1,4 @@
-"""`vcon bench`: the speed and size benchmark (see README, "Speed and size")."""
+"""`vcon bench`: the speed and size benchmark (docs/benchmark.md)."""
 from __future__ import annotations
 
 import argparse

@@ -11,11 +11,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from vcon.compressors.base import Compressor, FactorCompressor, SpecError, WeightCompressor
+    from vcon.compressors.base import Compressor, FactorCompressor, WeightCompressor
+    from vcon.compressors.options import SpecError
     from vcon.compressors.registry import COMPRESSORS, from_spec, list_compressors, register_compressor
 
 _BUILT_IN = ("binary", "kbit", "lowrank", "prune")  # modules; kbit registers "quant"
-_HOMES = {"Compressor": "base", "FactorCompressor": "base", "SpecError": "base", "WeightCompressor": "base",
+_HOMES = {"Compressor": "base", "FactorCompressor": "base", "SpecError": "options", "WeightCompressor": "base",
           "COMPRESSORS": "registry", "from_spec": "registry", "list_compressors": "registry",
           "register_compressor": "registry"}
 

@@ -14,10 +14,6 @@ from vcon.compressors import packing
 from vcon.compressors.fastops import any_equal
 
 
-class SpecError(ValueError):
-    """A compressor spec that cannot be used, with a message naming the key and the valid values."""
-
-
 class _StraightThrough(torch.autograd.Function):
     """Forward: the given compressed values, exactly. Backward: the gradient passes unchanged to
     the latent full-precision weight."""
@@ -177,10 +173,6 @@ class WeightCompressor(Compressor):
         """The compact stored form of an exported weight: a form name (see `vcon.compressors.packing`)
         and its tensors; `packing.decode` gives the weight back bit for bit."""
         return packing.encode_dense(compressed)
-
-    def stored_bytes(self, compressed: Tensor) -> int:
-        """Bytes of the compact stored form of the compressed weight (bias not included)."""
-        return packing.nbytes(self.encode(compressed)[1])
 
 
 @dataclass(frozen=True)

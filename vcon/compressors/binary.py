@@ -9,9 +9,8 @@ from torch import Tensor
 from vcon.compressors import packing
 from vcon.compressors.quantized import QuantizedWeights
 from vcon.compressors.registry import register_compressor
-from vcon.compressors.base import SpecError
 from vcon.compressors.fastops import sign_times, signs_times
-from vcon.compressors.options import SCALES, SIGN_ZEROS, BinaryOptions
+from vcon.compressors.options import BinaryOptions
 
 
 @register_compressor
@@ -20,13 +19,6 @@ class Binary(BinaryOptions, QuantizedWeights):
     """w_b = sign(w) * mean(|w|). scale: one mean per layer (the authors) or per output row.
     sign_zero: "plus" (sign(0) = +1, so every weight takes one of exactly two values per scale
     group) or "zero" (the authors' torch.sign: a weight of exactly 0 stays 0)."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.scale not in SCALES:
-            raise SpecError(f"binary: unknown scale {self.scale!r}; valid: {', '.join(SCALES)}")
-        if self.sign_zero not in SIGN_ZEROS:
-            raise SpecError(f"binary: unknown sign_zero {self.sign_zero!r}; valid: {', '.join(SIGN_ZEROS)}")
 
     def scale_of(self, weight: Tensor, magnitude: Tensor | None = None) -> Tensor:
         """mean |w| per layer, shape (1, 1), or per row; `magnitude`: |weight| if already at hand."""

@@ -8,7 +8,6 @@ import torch
 from torch import Tensor
 
 from vcon.compressors import packing
-from vcon.compressors.base import SpecError
 from vcon.compressors.options import QuantOptions
 from vcon.compressors.quantized import QuantizedWeights
 from vcon.compressors.registry import register_compressor
@@ -19,11 +18,6 @@ from vcon.compressors.registry import register_compressor
 class Quant(QuantOptions, QuantizedWeights):
     """w_q = clamp(round(w / s), -L, L) * s with L = 2^(bits-1) - 1 and s = max|w_row| / L, so each
     row takes at most 2L + 1 values on a symmetric grid (bits = 2: {-s, 0, s})."""
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not isinstance(self.bits, int) or not 2 <= self.bits <= 8:
-            raise SpecError(f"quant: bits must be an integer in 2..8, got {self.bits!r}")
 
     @property
     def levels(self) -> int:

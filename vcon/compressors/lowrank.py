@@ -7,8 +7,8 @@ import torch
 from torch import Tensor
 
 from vcon import schedules
-from vcon.compressors.base import FactorCompressor, SpecError
-from vcon.compressors.options import BIASES, RANK_STEP_STATES, LowRankOptions
+from vcon.compressors.base import FactorCompressor
+from vcon.compressors.options import LowRankOptions, SpecError
 from vcon.compressors.registry import register_compressor
 
 
@@ -26,19 +26,6 @@ class LowRank(LowRankOptions, FactorCompressor):
     ("reset": Adam starts afresh on them, as on a new layer; its first moment could be carried into
     the new basis, its elementwise second moment cannot) or "kept" as it was (design 1).
     """
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.rank, int) or self.rank < 1:
-            raise SpecError(f"lowrank: rank must be an integer >= 1, got {self.rank!r}")
-        if self.start_rank is not None and (not isinstance(self.start_rank, int) or self.start_rank < self.rank):
-            raise SpecError(f"lowrank: start_rank must be an integer >= rank ({self.rank}), got {self.start_rank!r}")
-        if not isinstance(self.rank_stages, int) or self.rank_stages < 1:
-            raise SpecError(f"lowrank: rank_stages must be an integer >= 1, got {self.rank_stages!r}")
-        if self.bias not in BIASES:
-            raise SpecError(f"lowrank: unknown bias {self.bias!r}; valid: {', '.join(BIASES)}")
-        if self.optimizer_state not in RANK_STEP_STATES:
-            raise SpecError(f"lowrank: unknown optimizer_state {self.optimizer_state!r}; "
-                            f"valid: {', '.join(RANK_STEP_STATES)}")
 
     def check_layer(self, layer_name: str, weight: Tensor) -> None:
         limit = min(weight.shape)

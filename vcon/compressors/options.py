@@ -1,22 +1,34 @@
-"""The options of each compressor, declared once: name, keys, defaults, meaning and JSON schema, and
-which keys only shape its iterative baseline (`iterative_keys`: what a workflow's
-`iterative_variants` may set).
+"""The options of each compressor, declared once: name, keys, defaults, meaning and JSON schema, what
+ties keys together (`__post_init__`), and which keys only shape its iterative baseline
+(`iterative_keys`: what a workflow's `iterative_variants` may set).
 
 Each compressor class takes its fields from its options (`class Prune(PruneOptions, WeightCompressor)`),
 and the workflow schema's `$defs.compressor` is built from them (`schema()`), so neither copies them.
-`OPTIONS` holds them with those of plugin compressors (`vcon.compressors.declared`).
-Imports no torch: the grid reads this module to check a workflow config before any job.
+`problems` checks a spec against them: the one check of a compressor spec, for cell configs, workflow
+configs and `from_spec` alike. `OPTIONS` holds them with those of plugin compressors
+(`vcon.compressors.declared`). Imports no torch: the grid reads this module before any job.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from vcon import schema_errors
 from vcon.compressors.declared import checked_options
 from vcon.keys import key, properties
 from vcon.names import Registry
 from vcon.schedules import INQ_SHARES
+
+
+class SpecError(ValueError):
+    """A compressor spec that cannot be used, with a message naming the key and the valid values."""
+
+
+def _refuse(key: str, value: Any, allowed: str) -> SpecError:
+    return SpecError(f"{key} = {value!r} is not allowed; allowed: {allowed}")
+
 
 # prune
 GRADIENTS = ("straight_through", "masked")
@@ -30,6 +42,7 @@ SIGN_ZEROS = ("plus", "zero")
 # lowrank
 BIASES = ("shared", "separate")
 RANK_STEP_STATES = ("reset", "kept")
+DEFAULT_SPARSITY = 0.9
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,8 @@ class PruneOptions:
     family: ClassVar[str] = "pruning"
     iterative_keys: ClassVar[tuple[str, ...]] = ("gradient", "update_every", "ramp_every", "ramp_start",
                                                  "ramp_updates", "ramp_initial")
-    sparsity: float | None = key("share of the weights zeroed; null: 0.9, or 1 - N/M for an N:M granularity", None,
+    sparsity: float | None = key(f"share of the weights zeroed; null: {DEFAULT_SPARSITY}, or 1 - N/M for an N:M "
+                                 "granularity", None,
                                  {"type": ["number", "null"], "minimum": 0, "exclusiveMaximum": 1})
     granularity: str = key("layer (over the whole matrix) | row (per output row) | N:M (the N largest of every M "
                            "consecutive weights of a row)", "layer",
@@ -61,11 +75,32 @@ class PruneOptions:
     ties: str = key("exact (the stated count, lower index first) | keep (keep every weight at the threshold)",
                     "exact", {"enum": list(TIES)})
 
+    def __post_init__(self) -> None:
+        """An N:M granularity sets the sparsity, 1 - N/M; the ramp starts below the final sparsity."""
+        n_m = self.n_m
+        if n_m:
+            n, m = n_m
+            if not 0 < n < m:
+                raise _refuse("granularity", self.granularity, "N:M with 0 < N < M, e.g. '2:4'")
+            implied = 1.0 - n / m
+            if self.sparsity is not None and not math.isclose(self.sparsity, implied):
+                raise _refuse("sparsity", self.sparsity, f"none with granularity {self.granularity!r}, which means "
+                              f"sparsity {implied}: drop the sparsity key")
+            object.__setattr__(self, "sparsity", implied)
+        if self.sparsity is None:
+            object.__setattr__(self, "sparsity", DEFAULT_SPARSITY)
+        if self.ramp_initial > self.sparsity:
+            raise _refuse("ramp_initial", self.ramp_initial, f"at most sparsity ({self.sparsity})")
+
+    @property
+    def n_m(self) -> tuple[int, int] | None:
+        n, colon, m = self.granularity.partition(":")
+        return (int(n), int(m)) if colon else None
+
     def level_label(self) -> str:
-        if ":" in self.granularity:
+        if self.n_m:
             return self.granularity
-        return f"{100 * (0.9 if self.sparsity is None else self.sparsity):g} %" + (
-            " per row" if self.granularity == "row" else "")
+        return f"{100 * self.sparsity:g} %" + (" per row" if self.granularity == "row" else "")
 
 
 @dataclass(frozen=True)
@@ -80,6 +115,12 @@ class QuantizedOptions:
                                    "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}})
     quantized_share: str = key("frozen (INQ: each share keeps its quantized values) | trained (re-quantized every "
                                "step)", "frozen", {"enum": list(SHARE_MODES)})
+
+    def __post_init__(self) -> None:
+        shares = tuple(self.shares)
+        if list(shares) != sorted(shares):
+            raise _refuse("shares", list(shares), "increasing shares")
+        object.__setattr__(self, "shares", shares)
 
 
 @dataclass(frozen=True)
@@ -120,6 +161,10 @@ class LowRankOptions:
                                "(dropped: the re-truncated factors are a new basis) | kept (the old basis's moments "
                                "carry on, design 1)", "reset", {"enum": list(RANK_STEP_STATES)})
 
+    def __post_init__(self) -> None:
+        if self.start_rank is not None and self.start_rank < self.rank:
+            raise _refuse("start_rank", self.start_rank, f"null or an integer >= rank ({self.rank})")
+
     def level_label(self) -> str:
         return f"rank {self.rank}"
 
@@ -144,8 +189,28 @@ def schema() -> dict[str, Any]:
 
 
 def options_of(spec: Mapping[str, Any]) -> Any:
-    """The options dataclass of a compressor spec (no checks beyond the keys: the compressor checks)."""
+    """The options dataclass of a spec that `problems` passed."""
     return OPTIONS.get(spec["name"])(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec.items() if k != "name"})
+
+
+def unusable(spec: Any, where: str) -> list[str]:
+    """Why the compressor a spec names cannot be used, when a plugin declares it (the schema would only say
+    that the name is not allowed)."""
+    problem = OPTIONS.problem(spec.get("name")) if isinstance(spec, Mapping) else None
+    return [f"{where}.name: {problem}"] if problem else []
+
+
+def problems(spec: Any, where: str = "compressor") -> list[str]:
+    """Every problem of a compressor spec, one line each, `where` its path in the config: a compressor
+    that cannot be used, then each key against its schema, then what ties keys together."""
+    lines = unusable(spec, where) or schema_errors.problems(spec, schema(), root=where)
+    if lines:
+        return lines
+    try:
+        options_of(spec)
+    except SpecError as error:
+        return [f"{where}.{error}"]
+    return []
 
 
 def describe(spec: Mapping[str, Any]) -> tuple[str, str]:

@@ -1,8 +1,6 @@
 """Magnitude pruning: zero the weights of smallest |w|, per layer, per output row, or N:M."""
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 
 import torch
@@ -10,13 +8,11 @@ from torch import Tensor, nn
 
 from vcon import schedules
 from vcon.compressors import packing
-from vcon.compressors.base import (SORTING_NETWORK_MAX, SpecError, WeightCompressor, kth_smallest, largest_mask,
-                                   round_half_up, straight_through)
+from vcon.compressors.base import (SORTING_NETWORK_MAX, WeightCompressor, kth_smallest, largest_mask, round_half_up,
+                                   straight_through)
 from vcon.compressors.fastops import keep_above
-from vcon.compressors.options import GRADIENTS, TIES, PruneOptions
+from vcon.compressors.options import PruneOptions, SpecError
 from vcon.compressors.registry import register_compressor
-
-_N_M = re.compile(r"^(\d+):(\d+)$")
 
 
 @register_compressor
@@ -37,43 +33,6 @@ class Prune(PruneOptions, WeightCompressor):
     ramp_every: update interval (steps) of the iterative baseline's cubic sparsity ramp.
     """
 
-    def __post_init__(self) -> None:
-        match = _N_M.match(self.granularity)
-        if match:
-            n, m = int(match.group(1)), int(match.group(2))
-            if not 0 < n < m:
-                raise SpecError(f"prune: granularity {self.granularity!r} needs 0 < N < M, e.g. '2:4'")
-            implied = 1.0 - n / m
-            if self.sparsity is not None and not math.isclose(self.sparsity, implied):
-                raise SpecError(
-                    f"prune: sparsity {self.sparsity} disagrees with granularity {self.granularity!r}, "
-                    f"which means sparsity {implied}; drop the sparsity key"
-                )
-            object.__setattr__(self, "sparsity", implied)
-        elif self.granularity not in ("layer", "row"):
-            raise SpecError(
-                f"prune: unknown granularity {self.granularity!r}; valid: 'layer', 'row' or 'N:M' (e.g. '2:4')"
-            )
-        if self.sparsity is None:
-            object.__setattr__(self, "sparsity", 0.9)
-        if not isinstance(self.sparsity, (int, float)) or not 0.0 <= self.sparsity < 1.0:
-            raise SpecError(f"prune: sparsity must be a number in [0, 1), got {self.sparsity!r}")
-        if not isinstance(self.update_every, int) or self.update_every < 0:
-            raise SpecError(f"prune: update_every must be an integer >= 0 (0 freezes the mask), got {self.update_every!r}")
-        if self.gradient not in GRADIENTS:
-            raise SpecError(f"prune: unknown gradient {self.gradient!r}; valid: {', '.join(GRADIENTS)}")
-        if self.ramp_every is not None and (not isinstance(self.ramp_every, int) or self.ramp_every < 1):
-            raise SpecError(f"prune: ramp_every must be an integer >= 1 or null, got {self.ramp_every!r}")
-        if self.ties not in TIES:
-            raise SpecError(f"prune: unknown ties {self.ties!r}; valid: {', '.join(TIES)}")
-        if not isinstance(self.ramp_start, int) or self.ramp_start < 0:
-            raise SpecError(f"prune: ramp_start must be an integer >= 0 (a step), got {self.ramp_start!r}")
-        if self.ramp_updates is not None and (not isinstance(self.ramp_updates, int) or self.ramp_updates < 1):
-            raise SpecError(f"prune: ramp_updates must be an integer >= 1 or null, got {self.ramp_updates!r}")
-        if not isinstance(self.ramp_initial, (int, float)) or not 0.0 <= self.ramp_initial <= self.sparsity:
-            raise SpecError(f"prune: ramp_initial must be a number in [0, sparsity = {self.sparsity}], "
-                            f"got {self.ramp_initial!r}")
-
     @property
     def refresh_every(self) -> int:  # type: ignore[override]
         return self.update_every
@@ -81,11 +40,6 @@ class Prune(PruneOptions, WeightCompressor):
     @property
     def identity_gradient(self) -> bool:  # type: ignore[override]
         return self.gradient == "straight_through"
-
-    @property
-    def n_m(self) -> tuple[int, int] | None:
-        match = _N_M.match(self.granularity)
-        return (int(match.group(1)), int(match.group(2))) if match else None
 
     @property
     def final_level(self) -> float:

@@ -7,9 +7,9 @@ import torch
 from torch import Tensor, nn
 
 from vcon import schedules
-from vcon.compressors.base import SpecError, WeightCompressor, kth_smallest, round_half_up, smallest_mask
+from vcon.compressors.base import WeightCompressor, kth_smallest, round_half_up, smallest_mask
 from vcon.compressors.fastops import where_above_
-from vcon.compressors.options import SHARE_MODES, QuantizedOptions
+from vcon.compressors.options import QuantizedOptions
 
 
 @dataclass(frozen=True)
@@ -20,15 +20,6 @@ class QuantizedWeights(QuantizedOptions, WeightCompressor):
     Zhou et al. 2017): each share is quantized when its stage starts, on levels fixed at the first
     stage, and keeps those values; only the rest trains. "trained": the share is re-quantized from
     the latent weights every step and trains through the straight-through estimator."""
-
-    def __post_init__(self) -> None:
-        shares = tuple(self.shares)
-        if not shares or any(not 0.0 < s <= 1.0 for s in shares) or list(shares) != sorted(shares):
-            raise SpecError(f"{self.name}: shares must be increasing numbers in (0, 1], got {self.shares!r}")
-        object.__setattr__(self, "shares", shares)
-        if self.quantized_share not in SHARE_MODES:
-            raise SpecError(f"{self.name}: unknown quantized_share {self.quantized_share!r}; "
-                            f"valid: {', '.join(SHARE_MODES)}")
 
     @property
     def final_level(self) -> float:

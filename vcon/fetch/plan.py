@@ -17,11 +17,6 @@ def datasets() -> frozenset[str]:
     return frozenset(name for name, entry in DATASETS.items() if entry.files)
 
 
-def hub_models() -> dict[str, str]:
-    """Registered names of hub checkpoints -> hub id."""
-    return {name: entry.hub_id for name, entry in MODELS.items() if entry.hub_id}
-
-
 def dataset(config: Mapping[str, Any]) -> str | None:
     """The data set of a cell config if it is read from files (None: embedded, nothing to fetch)."""
     name = config.get("dataset")

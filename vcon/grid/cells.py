@@ -6,18 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from vcon import lengths
-from vcon.methods import METHODS
-
-# Dense runs: the source-task pretraining, the dense fine-tuning, and dense training from scratch.
-PRETRAIN, DENSE, DENSE_SCRATCH = "pretrain", "dense", "dense-scratch"
-DENSE_METHODS = (PRETRAIN, DENSE, DENSE_SCRATCH)
-# Where compression cells start: the pretrained model with a new head (the pretraining, else
-# training.init: the authors' demo), or the dense run fine-tuned on the task (their research script).
-PRETRAINED, FINETUNED = "pretrained", "finetuned"
-STARTS = (PRETRAINED, FINETUNED)
-RUNS_ROOT = "results/runs"
-CELLS_ROOT = "results/cells"  # the cell config of each run, as given to `vcon train --config`
+from vcon import lengths, run_ids
+from vcon.vocabulary import DENSE_METHODS, METHODS, PRETRAINED
 
 
 class GridError(ValueError):
@@ -32,26 +22,13 @@ def canonical_length(value: Any, what: str = "Q") -> str:
         raise GridError(str(error)) from None
 
 
-def canonical_seed(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise GridError(f"a seed must be a non-negative integer, got {value!r}")
-    text = str(value).strip()
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise GridError(f"a seed must be a non-negative integer, got {value!r}")
-        text = str(int(value))
-    if not text.isdigit():
-        raise GridError(f"a seed must be a non-negative integer, got {value!r}")
-    return str(int(text))
-
-
 @dataclass(frozen=True)
 class Cell:
     """One training job: its identity (canonical strings) and its full cell config."""
 
     model: str
     dataset: str
-    compressor: str  # label from the config's `compressors`, or "none" for a dense run
+    compressor: str  # label from the config's `compressors`, or NO_COMPRESSOR for a dense run
     method: str  # pretrain | dense | dense-scratch | posthoc | iterative | vcon
     variant: str  # "" (dense) | "q0" | "t{T}" or "t{T}-{iterative variant}" | "q{Q}-{schedule}"
     seed: str
@@ -62,47 +39,16 @@ class Cell:
 
     @property
     def run_id(self) -> str:
-        if self.method in DENSE_METHODS:
-            return f"{self.model}/{self.dataset}/{self.method}/seed{self.seed}"
-        start = f"{FINETUNED}/" if self.start == FINETUNED else ""
-        return f"{self.model}/{self.dataset}/{start}{self.compressor}/{self.method}/{self.variant}/seed{self.seed}"
+        return run_ids.spell(self.model, self.dataset, self.method, self.seed, self.compressor, self.variant, self.start)
 
-    def run_dir(self, root: str = RUNS_ROOT) -> str:
+    def run_dir(self, root: str = run_ids.RUNS_ROOT) -> str:
         return f"{root}/{self.run_id}"
-
-    @property
-    def q(self) -> str:
-        return self.variant[1:].split("-")[0] if self.method in ("posthoc", "vcon") else ""
-
-    @property
-    def schedule(self) -> str:
-        return self.variant.split("-", 1)[1] if self.method == "vcon" else ""
-
-    @property
-    def iterative_t(self) -> str:
-        return self.variant[1:].split("-")[0] if self.method == "iterative" else ""
-
-    @property
-    def iterative_variant(self) -> str:
-        return self.variant.partition("-")[2] if self.method == "iterative" else ""
 
     def row(self) -> dict[str, str]:
         """The cell's identity as a flat row (the workflow's manifest of expected runs)."""
-        return {
-            "run": self.run_id,
-            "model": self.model,
-            "dataset": self.dataset,
-            "start": "" if self.method in DENSE_METHODS else self.start,
-            "compressor": self.compressor,
-            "method": self.method,
-            "q": self.q,
-            "schedule": self.schedule,
-            "iterative_t": self.iterative_t,
-            "iterative_variant": self.iterative_variant,
-            "seed": self.seed,
-            "compressor_spec": json.dumps(self.config["compressor"], sort_keys=True) if self.config["compressor"] else "",
-            "config": json.dumps(self.config, sort_keys=True),
-        }
+        spec = self.config["compressor"]
+        return {**run_ids.parse(self.run_id), "compressor_spec": json.dumps(spec, sort_keys=True) if spec else "",
+                "config": json.dumps(self.config, sort_keys=True)}
 
 
 @dataclass

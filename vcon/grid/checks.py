@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vcon import lengths
-from vcon.compressors.options import LowRankOptions
+from vcon.compressors import options as compressor_options
 from vcon.data.registry import DATASETS
 from vcon.grid.cells import GridError, canonical_length
 from vcon.grid.parse import Experiment, unique
@@ -40,7 +40,7 @@ def own_compressors(exp: Experiment, compressors: Mapping[str, Any]) -> dict[str
     if exp.compressors is None:
         return dict(compressors)
     where = f"models.{exp.model}.compressors"
-    for name in unique(exp.compressors, where):
+    for name in exp.compressors:
         if name not in compressors:
             raise GridError(f"{where}: {name!r} is not a label of `compressors`{did_you_mean(name, compressors)}; "
                             f"allowed: {', '.join(compressors)}")
@@ -71,6 +71,13 @@ def _check_sparse_evaluation(exp: Experiment) -> None:
             check_sparse_evaluation(training, f"{exp.where}: {block}")
         except ConfigError as error:
             raise GridError(str(error)) from None
+
+
+def check_spec(spec: Mapping[str, Any], where: str, note: str = "") -> None:
+    """What ties a compressor spec's keys together (vcon.compressors.options.problems), before any job."""
+    lines = compressor_options.problems(spec, where)
+    if lines:
+        raise GridError(lines[0] + note)
 
 
 def duplicate_specs(compressors: Mapping[str, Any]) -> None:
@@ -147,16 +154,12 @@ def _check_ranks(exp: Experiment, compressors: Mapping[str, Any]) -> None:
     entry = entry_of(exp.registry_model)
     width = entry.width if entry else None
     for name, spec in compressors.items():
-        if spec.get("name") != "lowrank" or width is None:
+        if spec["name"] != "lowrank" or width is None:
             continue
-        rank = spec["rank"] if "rank" in spec else low_rank_default()
-        if isinstance(rank, int) and rank > width:
+        rank = compressor_options.options_of(spec).rank
+        if rank > width:
             raise GridError(f"compressors.{name}.rank = {rank} is above the smaller side ({width}) of the compressed "
                             f"layers of model {exp.registry_model!r} ({exp.where}); allowed: rank <= {width}")
-
-
-def low_rank_default() -> int:
-    return LowRankOptions().rank
 
 
 def _check_init(exp: Experiment, training: Mapping[str, Any], key: str) -> None:

@@ -8,36 +8,37 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from vcon import lengths
+from vcon import lengths, run_ids
 from vcon.compressors.options import OPTIONS
-from vcon.grid.cells import (
-    DENSE, DENSE_SCRATCH, FINETUNED, PRETRAIN, PRETRAINED, Cell, Grid, GridError, canonical_length,
-)
+from vcon.grid.cells import Cell, Grid, GridError, canonical_length
 from vcon.grid.checks import (
-    check_experiment, check_headline_iterative, duplicate_specs, own_compressors, phase_lengths,
+    check_experiment, check_headline_iterative, check_spec, duplicate_specs, own_compressors, phase_lengths,
 )
-from vcon.grid.parse import SHAPES, DenseRuns, Experiment, Seeds, ablation, experiments, label, mapping, unique
-from vcon.methods import METHODS
-from vcon.names import did_you_mean
+from vcon.grid.parse import DenseRuns, Experiment, Seeds, ablation, experiments, mapping
 from vcon.train.config import FIELDS
+from vcon.vocabulary import (
+    DENSE, DENSE_SCRATCH, FINETUNED, ITERATIVE, NO_COMPRESSOR, POSTHOC, PRETRAIN, PRETRAINED, VCON,
+)
 
-RESERVED_LABELS = ("dense", "none", FINETUNED)  # run-id words that a compressor label would shadow
+# Run-id words that a compressor label would shadow.
+RESERVED_LABELS = (DENSE, NO_COMPRESSOR, FINETUNED)
 
 
 def expand(config: Mapping[str, Any]) -> Grid:
-    """Every cell of a workflow config, pretraining and dense runs first; raises GridError when invalid."""
+    """Every cell of a workflow config that the schema passed (`vcon.grid.check`, the one way here),
+    pretraining and dense runs first; raises GridError for what the schema cannot tell."""
     dense_runs = DenseRuns.parse(config.get("dense"))
-    compressors = _compressors(config)
-    methods = unique(config.get("methods") or [], "methods")
-    for method in methods:
-        if method not in METHODS:
-            raise GridError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; valid: {', '.join(METHODS)}")
-    seeds = Seeds.parse(config.get("seeds"))
+    compressors = config["compressors"]
+    reserved = [name for name in compressors if name in RESERVED_LABELS]
+    if reserved:
+        raise GridError(f"compressors.{reserved[0]}: the label {reserved[0]!r} is a word of the run ids; allowed: any "
+                        f"other label (reserved: {', '.join(RESERVED_LABELS)})")
+    methods = config["methods"]
+    seeds = Seeds.parse(config["seeds"])
     schedule = config.get("schedule", "linear")
-    if schedule not in SHAPES:
-        raise GridError(f"schedule = {schedule!r} is not allowed{did_you_mean(schedule, SHAPES)}; allowed: one of "
-                        f"{', '.join(SHAPES)}")
     extra_shapes = ablation(config.get("ablation"), compressors)
+    for label, spec in compressors.items():
+        check_spec(spec, f"compressors.{label}")
     duplicate_specs(compressors)
 
     cells: list[Cell] = []
@@ -54,11 +55,6 @@ def expand(config: Mapping[str, Any]) -> Grid:
             cells += [cell for cell in _experiment_cells(exp, seed, start, dense_runs, own, methods, schedule,
                                                          q_values, iterative_t, extra_shapes)
                       if seed in seeds.sections[_section(cell, schedule, headline_q)]]
-    if all(cell.method == PRETRAIN for cell in cells):
-        empty = [key for key in ("models", "seeds", "compressors", "methods") if not config.get(key)]
-        raise GridError(f"the grid expands to zero cells (empty: {', '.join(empty) or 'datasets of every model'}); "
-                        f"allowed: at least one model with a dataset, one seed, and compressors with methods "
-                        f"or dense runs")
     repeated = sorted(run for run, n in Counter(c.run_id for c in cells).items() if n > 1)
     if repeated:
         raise GridError(f"duplicate cells: {', '.join(repeated[:5])}")
@@ -79,24 +75,14 @@ def _headline_q(report: Any, exp: Experiment, q_values: list[str]) -> str:
 
 def _section(cell: Cell, schedule: str, headline_q: str | None) -> str:
     """Which section of the study's seeds a cell belongs to (vcon.grid.parse.Seeds)."""
+    identity = run_ids.parse(cell.run_id)
     if cell.method == DENSE_SCRATCH:
         return "scratch"
-    if cell.method == "vcon" and cell.schedule != schedule:
+    if cell.method == VCON and identity["schedule"] != schedule:
         return "shapes"
-    if cell.method == "vcon" and headline_q is not None and cell.q != headline_q:
+    if cell.method == VCON and headline_q is not None and identity["q"] != headline_q:
         return "q_sweep"
     return "headline"
-
-
-def _compressors(config: Mapping[str, Any]) -> dict[str, Any]:
-    compressors = mapping(config.get("compressors"), "compressors")
-    for name, spec in compressors.items():
-        label(name, "compressor")
-        if name in RESERVED_LABELS:
-            raise GridError(f"compressor label {name!r} is reserved")
-        if not isinstance(spec, Mapping) or "name" not in spec:
-            raise GridError(f"compressor {name!r} needs a spec mapping with a 'name' key, got {spec!r}")
-    return compressors
 
 
 def _check_starts(exp: Experiment, dense_runs: DenseRuns, start: Cell | None) -> None:
@@ -115,11 +101,11 @@ def _experiment_cells(exp: Experiment, seed: str, start: Cell | None, dense_runs
     common = {"model": exp.registry_model, "dataset": exp.dataset, "seed": int(seed)}
     start_init = {"init": start.run_dir()} if start else {}
     dense_config = {**exp.training, **exp.dense_training}
-    dense = Cell(exp.model, exp.dataset, "none", DENSE, "", seed, config=cell_config(dense_config, **common, **start_init),
+    dense = Cell(exp.model, exp.dataset, NO_COMPRESSOR, DENSE, "", seed, config=cell_config(dense_config, **common, **start_init),
                  resources=exp.resources, init_run=start.run_id if start else None)
     cells = [dense] if dense_runs.run else []
     if dense_runs.scratch:
-        cells.append(Cell(exp.model, exp.dataset, "none", DENSE_SCRATCH, "", seed,
+        cells.append(Cell(exp.model, exp.dataset, NO_COMPRESSOR, DENSE_SCRATCH, "", seed,
                           config=cell_config({**dense_config, "init": "scratch"}, **common), resources=exp.resources))
     origins = {PRETRAINED: (start_init, start.run_id if start else None),
                FINETUNED: ({"init": dense.run_dir()}, dense.run_id)}
@@ -150,7 +136,7 @@ def _pretrain_cell(exp: Experiment, pretrained: dict[str, Cell], cells: list[Cel
                         f"a source task distinct from the target")
     if exp.model not in pretrained:
         config = cell_config(spec.training, model=exp.registry_model, dataset=spec.dataset, seed=int(spec.seed))
-        cell = Cell(exp.model, spec.dataset, "none", PRETRAIN, "", spec.seed, config=config, resources=spec.resources)
+        cell = Cell(exp.model, spec.dataset, NO_COMPRESSOR, PRETRAIN, "", spec.seed, config=config, resources=spec.resources)
         pretrained[exp.model] = cell
         cells.append(cell)
     return pretrained[exp.model]
@@ -172,10 +158,11 @@ def iterative_specs(exp: Experiment, label: str, spec: Mapping[str, Any]) -> dic
     variants = exp.iterative_variants.get(spec["name"])
     if not variants:
         return {"": spec}
-    specs = {variant: {**spec, **keys} for variant, keys in variants.items()}
+    specs = {variant: {**spec, **mapping(keys)} for variant, keys in variants.items()}
     fields = dataclasses.fields(OPTIONS.get(spec["name"]))
     seen: dict[str, str] = {}
     for variant, merged in specs.items():
+        check_spec(merged, f"compressors.{label}", f" (with the iterative variant {variant!r} of {exp.where})")
         key = json.dumps({f.name: merged.get(f.name, f.default) for f in fields}, sort_keys=True, default=list)
         if key in seen:
             raise GridError(f"{exp.where}: iterative variants {seen[key]!r} and {variant!r} of compressor {label!r} "
@@ -189,12 +176,12 @@ def _variants(methods: list[str], iterative_t: str, vcon_pairs: list[tuple[str, 
     """(method, variant, identity keys) of one compressor: posthoc at Q = 0, iterative with its
     T (one per iterative variant, with its spec), VCON per (Q, shape)."""
     out: list[tuple[str, str, dict[str, Any]]] = []
-    if "posthoc" in methods:
-        out.append(("posthoc", "q0", {"q": 0}))
-    if "iterative" in methods:
+    if POSTHOC in methods:
+        out.append((POSTHOC, "q0", {"q": 0}))
+    if ITERATIVE in methods:
         t = lengths.parse(iterative_t).value
-        out += [("iterative", f"t{iterative_t}" + (f"-{variant}" if variant else ""),
+        out += [(ITERATIVE, f"t{iterative_t}" + (f"-{variant}" if variant else ""),
                  {"iterative_t": t, "compressor": spec}) for variant, spec in iterative.items()]
-    if "vcon" in methods:
-        out += [("vcon", f"q{q}-{shape}", {"q": lengths.parse(q).value, "schedule": shape}) for q, shape in vcon_pairs]
+    if VCON in methods:
+        out += [(VCON, f"q{q}-{shape}", {"q": lengths.parse(q).value, "schedule": shape}) for q, shape in vcon_pairs]
     return out

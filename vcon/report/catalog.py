@@ -1,5 +1,5 @@
 """What a study's report can hold, named once without pandas or matplotlib, so that the workflow and
-its schema can read it: the figures (with the tables each one reads), the tables, the splits."""
+its schema can read it: the figures (with the tables each one reads) and the tables."""
 from __future__ import annotations
 
 # figure -> the `vcon aggregate` outputs it reads (the schedules figure reads vcon/schedules.py only)
@@ -7,6 +7,7 @@ FIGURE_INPUTS: dict[str, tuple[str, ...]] = {
     "beta_ablation": ("runs",),
     "transition_curves": ("runs", "history"),
     "gains": ("runs",),
+    "beta_shapes": ("runs",),
     "schedules": (),
     "accuracy_vs_size": ("runs",),
     "gain_vs_damage": ("runs",),
@@ -15,7 +16,6 @@ DEFAULT_FIGURES = ("beta_ablation", "transition_curves", "gains", "schedules")
 # each as .csv, .md and .tex; and reference, for the authors' experiment
 TABLE_NAMES = ("accuracy", "ablation", "comparisons", "iterative", "size", "damage")
 EXTRA_TABLE_FILES = ("improvement.csv", "damage_fit.csv")
-SPLITS = ("test", "validation")  # what the tables show: the test metric, or the final validation metric
 
 
 def table_dir(study: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from vcon import lengths
-from vcon.grid import DENSE, DENSE_METHODS
+from vcon.vocabulary import DENSE, DENSE_METHODS
 
 LENGTH_KEYS = ("q", "iterative_t", "warmup_steps")
 # Resolved by the trainer for the machine it ran on: not part of what the workflow asks for.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from vcon.grid import PRETRAIN
+from vcon.vocabulary import PRETRAIN
 from vcon.report import collect, tables
 from vcon.report.reference import REFERENCE_EXPERIMENT
 from vcon.report.options import ReportOptions, add_report_arguments

@@ -14,40 +14,11 @@ from typing import Any
 import pandas as pd
 
 from vcon.atomic import write_text
-from vcon.grid import DENSE_METHODS, FINETUNED, PRETRAINED
 from vcon.report import checks
+from vcon.run_ids import IDENTITY, parse
 from vcon.run_record import metrics_problem
 
-IDENTITY = ["run", "model", "dataset", "start", "compressor", "method", "q", "schedule", "iterative_t",
-            "iterative_variant", "seed"]
 HISTORY_KEYS = ["epoch", "step", "beta", "lr", "train_loss", "val_blended", "val_compressed"]
-
-
-def parse_run_id(run_id: str) -> dict[str, str]:
-    """Identity of a run from its path below the runs root (the layout of vcon.grid)."""
-    parts = run_id.split("/")
-    empty = {"start": "", "q": "", "schedule": "", "iterative_t": "", "iterative_variant": ""}
-    if len(parts) == 4 and parts[2] in DENSE_METHODS and parts[3].startswith("seed"):
-        model, dataset, method, seed = parts
-        return {"run": run_id, "model": model, "dataset": dataset, "compressor": "none", "method": method,
-                **empty, "seed": seed[4:]}
-    start = PRETRAINED
-    if len(parts) == 7 and parts[2] == FINETUNED:
-        start = parts.pop(2)
-    if len(parts) == 6 and parts[5].startswith("seed"):
-        model, dataset, compressor, method, variant, seed = parts
-        identity = {"run": run_id, "model": model, "dataset": dataset, "compressor": compressor,
-                    "method": method, **empty, "start": start, "seed": seed[4:]}
-        if method == "iterative" and variant.startswith("t"):
-            t, _, iterative_variant = variant[1:].partition("-")
-            identity.update(iterative_t=t, iterative_variant=iterative_variant)
-        elif method in ("posthoc", "vcon") and variant.startswith("q"):
-            q, _, schedule = variant[1:].partition("-")
-            identity.update(q=q, schedule=schedule)
-        else:
-            raise ValueError(f"run directory {run_id!r} does not follow the grid's layout")
-        return identity
-    raise ValueError(f"run directory {run_id!r} does not follow the grid's layout")
 
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -97,7 +68,7 @@ def collect(runs_root: str | Path, cells: pd.DataFrame | None = None) -> tuple[p
     if cells is not None:
         identities = [{key: str(row[key]) for key in IDENTITY} for _, row in cells.iterrows()]
     else:
-        identities = [parse_run_id(run_id) for run_id in found]
+        identities = [parse(run_id) for run_id in found]
     specs = dict(zip(cells["run"], cells["compressor_spec"])) if cells is not None and "compressor_spec" in cells else {}
     expected = dict(zip(cells["run"], cells["config"])) if cells is not None and "config" in cells else {}
     rows, history_rows = [], []
@@ -127,7 +98,7 @@ def collect(runs_root: str | Path, cells: pd.DataFrame | None = None) -> tuple[p
                 history_rows.append({**identity, **{k: _number(entry.get(k)) for k in HISTORY_KEYS}})
     runs = pd.DataFrame(rows, columns=_columns(rows))
     runs["env_drift"] = checks.environment_drift(runs) if len(runs) else pd.Series(dtype=str)
-    history = pd.DataFrame(history_rows, columns=IDENTITY + HISTORY_KEYS)
+    history = pd.DataFrame(history_rows, columns=[*IDENTITY, *HISTORY_KEYS])
     return runs, history
 
 
@@ -140,8 +111,8 @@ def unexpected(runs_root: str | Path, cells: pd.DataFrame) -> list[str]:
 
 
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
-    columns = IDENTITY + ["compressor_spec", "status", "problem", "env_drift", "metric", "value", "val_final",
-                          "epochs_logged"]
+    columns = [*IDENTITY, "compressor_spec", "status", "problem", "env_drift", "metric", "value", "val_final",
+               "epochs_logged"]
     for row in rows:
         columns += [key for key in row if key not in columns]
     return columns
@@ -156,12 +127,12 @@ def _identity_as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def read_runs(path: str | Path) -> pd.DataFrame:
     """runs.csv back, identity columns as strings (seed "0", q "120" or "12ep")."""
-    text = IDENTITY + ["compressor_spec", "status", "problem", "env_drift", "metric"]
+    text = [*IDENTITY, "compressor_spec", "status", "problem", "env_drift", "metric"]
     return _identity_as_text(pd.read_csv(path, dtype={key: str for key in text}), text)
 
 
 def read_history(path: str | Path) -> pd.DataFrame:
-    return _identity_as_text(pd.read_csv(path, dtype={key: str for key in IDENTITY}), IDENTITY)
+    return _identity_as_text(pd.read_csv(path, dtype={key: str for key in IDENTITY}), list(IDENTITY))
 
 
 MACHINE_PREFIXES = ("timing.", "environment.")

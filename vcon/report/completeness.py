@@ -13,7 +13,7 @@ import argparse
 import shlex
 import sys
 
-from vcon.grid import RUNS_ROOT
+from vcon.run_ids import RUNS_ROOT
 from vcon.report.collect import read_runs
 from vcon.run_record import METRICS_FILE
 

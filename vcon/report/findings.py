@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from vcon import vocabulary
 from vcon.atomic import write_text
 from vcon.report import render
 from vcon.report.comparisons import CLASSES, UNDECIDED
@@ -18,7 +19,7 @@ from vcon.report.improvement import probability_of_improvement, stratified_inter
 from vcon.report.options import ReportOptions
 from vcon.report.statistics import paired_gain, summary
 
-BASELINES = {"gain_posthoc": "post-shot", "gain_iterative": "iterative"}
+BASELINES = {f"gain_{method}": vocabulary.TITLES[method] for method in vocabulary.BASELINES}  # gain column -> title
 COMPARISON_COLUMNS = ["model", "dataset", "start", "compressor", "baseline", "variant", "q", "n", "expected", "mean",
                       "std", "low", "high", "half_width", "median", "iqm", "class", "seeds_needed", "block_a_seeds",
                       "block_a_mean", "block_a_class", "block_b_seeds", "block_b_mean", "block_b_class",
@@ -36,7 +37,8 @@ def improvement_table(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFram
     """P(VCON > baseline) over every headline setting, runs compared in all pairs (rliable's
     definition), with its stratified bootstrap interval (settings as strata)."""
     rows = []
-    for baseline, label in (("posthoc", "post-shot"), ("iterative", "iterative")):
+    for baseline in vocabulary.BASELINES:
+        label = vocabulary.TITLES[baseline]
         settings = []
         for group in groups(runs, options):
             vcon = group.method("vcon")["value"].dropna() * 100

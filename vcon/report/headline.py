@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vcon.grid.cells import DENSE, PRETRAIN
+from vcon.vocabulary import DENSE, NO_COMPRESSOR, PRETRAIN
 from vcon.report.options import ReportOptions
 from vcon.report.statistics import choose_vcon, picked_q
 
@@ -81,7 +81,7 @@ def groups(runs: pd.DataFrame, options: ReportOptions) -> Iterator[Group]:
     for model, dataset, metric in experiments(runs):
         exp = sweep[(sweep["model"] == model) & (sweep["dataset"] == dataset)]
         dense = exp[exp["method"] == DENSE]
-        compressed = exp[exp["compressor"] != "none"]
+        compressed = exp[exp["compressor"] != NO_COMPRESSOR]
         for (start, compressor), of in compressed.groupby(["start", "compressor"], sort=False):
             q, selection = picked_q(choice, model, dataset, start, compressor)
             name = compressor_name(of)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from vcon.atomic import write_text
 from vcon.compressors.options import describe
-from vcon.grid.cells import DENSE
+from vcon.vocabulary import BASELINES, DENSE, METHODS as COMPRESSED, TITLES
 from vcon.report import render
 from vcon.report.headline import Group, groups
 from vcon.report.options import ReportOptions
@@ -27,8 +27,7 @@ from vcon.report.statistics import interval, paired_differences, paired_gain, su
 
 BYTES = "compression.model.bytes_compressed"
 DENSE_BYTES = "compression.model.bytes_dense"
-METHODS = (DENSE, "posthoc", "iterative", "vcon")
-BASELINES = ("posthoc", "iterative")
+METHODS = (DENSE, *COMPRESSED)
 
 
 def _level(group: Group) -> tuple[str, str, str]:
@@ -179,7 +178,7 @@ def write_levels(size: pd.DataFrame, damage: pd.DataFrame, out_dir: Path, footer
                for b in BASELINES)] for r in damage.to_dict("records")]
     fit_header = ["VCON against", "slope (points of gain per point of damage)", "95 % interval", "intercept",
                   "gain 0 at damage", "points"]
-    fit_body = [[{"posthoc": "post-shot"}.get(f.baseline, f.baseline), f"{f.slope:+.3f}",
+    fit_body = [[TITLES[f.baseline], f"{f.slope:+.3f}",
                  f"[{f.slope_low:+.3f}, {f.slope_high:+.3f}]", f"{f.intercept:+.2f}", f"{f.damage_at_zero:.1f}",
                  str(f.points)] for f in lines.itertuples(index=False) if not math.isnan(f.slope)]
     md = f"# Gain against damage\n\n{DAMAGE_NOTE}\n\n" + render.markdown(header, body)

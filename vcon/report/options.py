@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
-from vcon.report.catalog import SPLITS
-from vcon.report.statistics import INTERVALS, parse_headline
+from vcon.report.statistics import parse_headline
+from vcon.vocabulary import INTERVALS, SPLITS
 
 
 @dataclass(frozen=True)

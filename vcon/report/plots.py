@@ -6,7 +6,12 @@ transition_curves  validation metric per optimizer step: VCON's blended and comp
                    post-shot, iterative and dense, with beta on a second axis and Q marked.
 gains              VCON minus post-shot and minus iterative per compressor, paired by seed, with
                    95 % intervals; filled markers where the class is ahead or behind.
+beta_shapes        VCON's compressed-model test metric per beta shape at the headline Q, per seed and
+                   mean with its 95 % interval.
 schedules          the beta shapes of vcon.schedules.
+
+Each figure is built by its function, which returns the matplotlib Figure (`figure`: by name); `draw`
+saves it. Tests read what a figure draws from the Figure.
 """
 from __future__ import annotations
 
@@ -23,19 +28,20 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from vcon.atomic import atomic_write  # noqa: E402
-from vcon.grid import DENSE  # noqa: E402
+from vcon.vocabulary import BASELINES, DENSE, ITERATIVE, NO_COMPRESSOR, POSTHOC, VCON  # noqa: E402
+from vcon.vocabulary import TITLES as LABELS  # noqa: E402
 from vcon.report.catalog import FIGURE_INPUTS  # noqa: E402
 from vcon.report.comparisons import direction  # noqa: E402
 from vcon.report.headline import groups  # noqa: E402
 from vcon.report.options import ReportOptions  # noqa: E402
-from vcon.report.statistics import GROUP, paired_differences, paired_gain, q_order  # noqa: E402
+from vcon.report.statistics import GROUP, interval, paired_differences, paired_gain, q_order  # noqa: E402
 from vcon.schedules import BETA_SCHEDULES  # noqa: E402
 
 FIGURES = tuple(FIGURE_INPUTS)
 PALETTE = sns.color_palette("colorblind")
-COLORS = {"posthoc": PALETTE[3], "iterative": PALETTE[2], "vcon": PALETTE[0], DENSE: "0.35", "beta": "0.55"}
-LABELS = {"posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON", DENSE: "dense"}
-BASELINES = ("posthoc", "iterative")
+COLORS = {POSTHOC: PALETTE[3], ITERATIVE: PALETTE[2], VCON: PALETTE[0], DENSE: "0.35", "beta": "0.55"}
+BAND_ALPHA = 0.12
+STRIP_WIDTH = 0.16  # per-seed points spread over this width around their x position, in seed order
 
 
 def _theme() -> None:
@@ -65,7 +71,7 @@ def _empty(message: str) -> plt.Figure:
 
 def _panels(frame: pd.DataFrame) -> list[tuple[str, str, str, list[str]]]:
     """(model, dataset, start, its compressors): one row of panels per experiment and start."""
-    compressed = frame[frame["compressor"] != "none"]
+    compressed = frame[frame["compressor"] != NO_COMPRESSOR]
     return [(model, dataset, start, list(dict.fromkeys(group["compressor"])))
             for (model, dataset, start), group in compressed.groupby(GROUP[:3], sort=False)]
 
@@ -102,13 +108,13 @@ def _hide_unused(axes: np.ndarray, row: int, used: int) -> None:
         ax.axis("off")
 
 
-def beta_ablation(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[Path]:
+def beta_ablation(runs: pd.DataFrame, options: ReportOptions) -> plt.Figure:
     schedule = options.schedule
     ok = runs[runs["status"] == "ok"]
     by_panel = {(g.model, g.dataset, g.start, g.compressor): g for g in groups(ok, options)}
     vcon = ok[(ok["method"] == "vcon") & (ok["schedule"] == schedule)]
     if vcon.empty:
-        return save(_empty("no VCON runs"), stem)
+        return _empty("no VCON runs")
     panels = _panels(vcon)
     starts = len({p[2] for p in panels})
     fig, axes = _grid(len(panels), max(len(p[3]) for p in panels))
@@ -140,7 +146,7 @@ def beta_ablation(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) 
             ax.set_ylabel(_metric_label(of, "test") if j == 0 else "")
         _hide_unused(axes, i, len(compressors))
     _figure_legend(fig, axes)
-    return save(fig, stem)
+    return fig
 
 
 def _mean_curve(history: pd.DataFrame, run_ids: Sequence[str], column: str) -> pd.DataFrame:
@@ -155,15 +161,14 @@ def _curve(ax: plt.Axes, history: pd.DataFrame, run_ids: Sequence[str], column: 
     if spread:
         std = curve["std"].fillna(0) * 100
         ax.fill_between(curve["step"], curve["mean"] * 100 - std, curve["mean"] * 100 + std,
-                        color=color, alpha=0.12, linewidth=0)
+                        color=color, alpha=BAND_ALPHA, linewidth=0, label=f"{label} ± 1 std over seeds")
 
 
-def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Path,
-                      options: ReportOptions) -> list[Path]:
+def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, options: ReportOptions) -> plt.Figure:
     ok = runs[runs["status"] == "ok"]
     compressed = ok[ok["method"].isin(["vcon", *BASELINES])]
     if compressed.empty or history.empty:
-        return save(_empty("no history of compressed runs"), stem)
+        return _empty("no history of compressed runs")
     panels = _panels(compressed)
     by_panel = {(g.model, g.dataset, g.start, g.compressor): g for g in groups(ok, options)}
     starts = len({p[2] for p in panels})
@@ -201,7 +206,7 @@ def transition_curves(runs: pd.DataFrame, history: pd.DataFrame, stem: str | Pat
             ax.set_ylabel(_metric_label(group.runs, "validation") if j == 0 else "")
         _hide_unused(axes, i, len(compressors))
     _figure_legend(fig, axes, columns=3)
-    return save(fig, stem)
+    return fig
 
 
 def gain_rows(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
@@ -224,11 +229,11 @@ def gain_rows(runs: pd.DataFrame, options: ReportOptions) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def gains(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[Path]:
+def gains(runs: pd.DataFrame, options: ReportOptions) -> plt.Figure:
     table = gain_rows(runs, options)
     method = options.interval
     if table.empty:
-        return save(_empty("no seed with both a VCON and a baseline result"), stem)
+        return _empty("no seed with both a VCON and a baseline result")
     experiments = list(dict.fromkeys(table["experiment"]))
     fig, axes = _grid(1, len(experiments), width=4.2, height=3.2)
     how = "t" if method == "t" else "BCa bootstrap"
@@ -242,8 +247,8 @@ def gains(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[
             for xi, (_, r) in zip(x, rows.iterrows()):
                 if not isinstance(r["values"], list):
                     continue
-                ax.scatter(np.full(len(r["values"]), xi + 0.07), r["values"], s=12, color=color, alpha=0.45,
-                           linewidths=0)
+                ax.scatter(_strip(xi + 0.07, len(r["values"]), STRIP_WIDTH / 2), r["values"], s=12, color=color,
+                           alpha=0.45, linewidths=0)
                 ax.errorbar([xi], [r["mean"]], yerr=[[r["mean"] - r["low"]], [r["high"] - r["mean"]]], fmt="o",
                             color=color, capsize=4, markerfacecolor=color if r["decided"] else "white",
                             label=f"VCON − {LABELS[baseline]}: mean, 95 % {how} interval")
@@ -257,10 +262,10 @@ def gains(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[
     ax.scatter([], [], s=12, color="0.5", alpha=0.45, label="per seed")
     ax.scatter([], [], color="0.5", label="filled: ahead or behind (the interval excludes 0)")
     _figure_legend(fig, axes, columns=2)
-    return save(fig, stem)
+    return fig
 
 
-def schedules(stem: str | Path, q: int = 100) -> list[Path]:
+def schedules(q: int = 100) -> plt.Figure:
     steps = np.arange(0, int(q * 1.25) + 1)
     fig, ax = plt.subplots(figsize=(4.2, 3.0))
     for (shape, schedule), style in zip(BETA_SCHEDULES.items(), ("-", "--", "-.", ":")):
@@ -272,27 +277,68 @@ def schedules(stem: str | Path, q: int = 100) -> list[Path]:
     ax.set_ylim(-0.03, 1.05)
     ax.legend(frameon=False, loc="upper right")
     fig.tight_layout()
-    return save(fig, stem)
+    return fig
+
+
+def _strip(x: float, n: int, width: float = STRIP_WIDTH) -> np.ndarray:
+    """x positions of n points side by side around x (a strip plot; the same on every run)."""
+    return x + (np.linspace(-width / 2, width / 2, n) if n > 1 else np.zeros(n))
+
+
+def beta_shapes(runs: pd.DataFrame, options: ReportOptions) -> plt.Figure:
+    """Per compressor with more than one beta shape at its headline Q: each shape's per-seed values, and their
+    mean with its 95 % interval."""
+    ok = runs[runs["status"] == "ok"]
+    panels = []
+    for group in groups(ok, options):
+        at_q = ok[(ok["model"] == group.model) & (ok["dataset"] == group.dataset) & (ok["start"] == group.start)
+                  & (ok["compressor"] == group.compressor) & (ok["method"] == VCON) & (ok["q"] == group.q)]
+        shapes = [shape for shape in BETA_SCHEDULES if shape in set(at_q["schedule"])]
+        if len(shapes) > 1:
+            panels.append((group, {shape: at_q[at_q["schedule"] == shape]["value"].dropna() * 100 for shape in shapes}))
+    if not panels:
+        return _empty("no compressor with several beta shapes at its headline Q")
+    starts = len({group.start for group, _ in panels})
+    how = "t" if options.interval == "t" else "BCa bootstrap"
+    fig, axes = _grid(1, len(panels), width=3.6, height=3.0)
+    for ax, (group, values) in zip(axes.flat, panels):
+        for k, (shape, seeds) in enumerate(values.items()):
+            ax.scatter(_strip(k, len(seeds)), seeds, s=12, color=COLORS[VCON], alpha=0.45, linewidths=0,
+                       label="per seed")
+            if len(seeds) > 1:
+                low, high = interval(list(seeds), options.interval, options.resamples)
+                ax.errorbar([k + STRIP_WIDTH], [seeds.mean()], yerr=[[seeds.mean() - low], [high - seeds.mean()]],
+                            fmt="o", color=COLORS[VCON], capsize=4, label=f"mean, 95 % {how} interval")
+        ax.set_xticks(np.arange(len(values)), list(values))
+        ax.set_xlim(-0.6, len(values) - 0.4)
+        ax.set_title(f"{_title(group.model, group.dataset, group.start, group.compressor, starts)}, Q={group.q}")
+        ax.set_xlabel("beta shape")
+        ax.set_ylabel(_metric_label(group.runs, "test") if ax is axes.flat[0] else "")
+    _figure_legend(fig, axes, columns=2)
+    return fig
+
+
+def figure(name: str, runs: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
+           options: ReportOptions | None = None) -> plt.Figure:
+    """One figure by name (FIGURES), drawn from the aggregated tables."""
+    _theme()
+    options = options or ReportOptions()
+    if name == "schedules":
+        return schedules()
+    if name not in FIGURES:
+        raise ValueError(f"unknown figure {name!r}; valid: {', '.join(FIGURES)}")
+    if runs is None:
+        raise ValueError(f"figure {name!r} needs the aggregated runs table")
+    if name == "transition_curves":
+        return transition_curves(runs, history if history is not None else pd.DataFrame(), options)
+    if name in ("accuracy_vs_size", "gain_vs_damage"):
+        from vcon.report import plots_levels
+
+        return getattr(plots_levels, name)(runs, options)
+    return {"beta_ablation": beta_ablation, "gains": gains, "beta_shapes": beta_shapes}[name](runs, options)
 
 
 def draw(name: str, out_dir: str | Path, runs: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
          options: ReportOptions | None = None, prefix: str = "") -> list[Path]:
     """One figure by name into out_dir/{prefix}{name}.png and .pdf."""
-    _theme()
-    stem = Path(out_dir) / f"{prefix}{name}"
-    options = options or ReportOptions()
-    if name == "schedules":
-        return schedules(stem)
-    if runs is None:
-        raise ValueError(f"figure {name!r} needs the aggregated runs table")
-    if name == "beta_ablation":
-        return beta_ablation(runs, stem, options)
-    if name == "transition_curves":
-        return transition_curves(runs, history if history is not None else pd.DataFrame(), stem, options)
-    if name == "gains":
-        return gains(runs, stem, options)
-    if name in ("accuracy_vs_size", "gain_vs_damage"):
-        from vcon.report import plots_levels
-
-        return getattr(plots_levels, name)(runs, stem, options)
-    raise ValueError(f"unknown figure {name!r}; valid: {', '.join(FIGURES)}")
+    return save(figure(name, runs, history, options), Path(out_dir) / f"{prefix}{name}")

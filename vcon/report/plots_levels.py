@@ -2,27 +2,31 @@
 model, and VCON's gain against post-shot's damage with the fitted line (vcon.report.levels)."""
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from vcon.grid.cells import DENSE
+from vcon.vocabulary import BASELINES, DENSE, METHODS
+from vcon.vocabulary import TITLES as LABELS
 from vcon.report import levels
 from vcon.report.options import ReportOptions
-from vcon.report.plots import COLORS, LABELS, _empty, _figure_legend, _grid, save
+from vcon.report.plots import COLORS, _empty, _figure_legend, _grid
+
+if TYPE_CHECKING:
+    import matplotlib.pyplot as plt
 
 MARKERS = {"posthoc": "s", "iterative": "^", "vcon": "o"}
 DODGE = {"posthoc": 0.96, "iterative": 1.0, "vcon": 1.04}  # methods side by side at one size (log axis)
 
 
-def accuracy_vs_size(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[Path]:
+def accuracy_vs_size(runs: pd.DataFrame, options: ReportOptions) -> plt.Figure:
     """Per model and compressor family: test accuracy (mean, 95 % interval) against bytes (log), one line
     per method through the unstructured levels; an N:M level as its own open markers; dense as a line."""
     table = levels.size_table(runs[runs["status"] == "ok"], options)
     compressed = table[table["method"] != DENSE]
     if compressed.empty:
-        return save(_empty("no compressed runs"), stem)
+        return _empty("no compressed runs")
     models = list(dict.fromkeys(compressed["model"] + " / " + compressed["dataset"]))
     families = list(dict.fromkeys(compressed["family"]))
     fig, axes = _grid(len(models), len(families), width=3.6, height=3.0)
@@ -31,7 +35,7 @@ def accuracy_vs_size(runs: pd.DataFrame, stem: str | Path, options: ReportOption
             ax = axes[i, j]
             of = compressed[(compressed["model"] + " / " + compressed["dataset"] == experiment)
                             & (compressed["family"] == family)]
-            for method in ("posthoc", "iterative", "vcon"):
+            for method in METHODS:
                 rows = of[of["method"] == method].sort_values("bytes")
                 for structured, part in rows.groupby("structured", sort=False):
                     ax.errorbar(part["bytes"] * DODGE[method], part["mean"], yerr=[part["mean"] - part["low"], part["high"] - part["mean"]],
@@ -50,21 +54,21 @@ def accuracy_vs_size(runs: pd.DataFrame, stem: str | Path, options: ReportOption
             ax.set_xlabel("stored bytes of the exported model")
             ax.set_ylabel("test accuracy (%)" if j == 0 else "")
     _figure_legend(fig, axes, columns=4)
-    return save(fig, stem)
+    return fig
 
 
-def gain_vs_damage(runs: pd.DataFrame, stem: str | Path, options: ReportOptions) -> list[Path]:
+def gain_vs_damage(runs: pd.DataFrame, options: ReportOptions) -> plt.Figure:
     """Every (model, compressor level) as a point: post-shot's damage against VCON's paired gain over
     post-shot (left) and over the iterative baseline (right), with intervals, the fitted line and its
     band; the slope and its interval in each panel's title."""
     damage = levels.damage_table(runs[runs["status"] == "ok"], options)
     if damage.empty:
-        return save(_empty("no paired dense and post-shot runs"), stem)
+        return _empty("no paired dense and post-shot runs")
     fits = levels.fits(damage).set_index("baseline")
     fig, axes = _grid(1, 2, width=4.6, height=3.8)
     experiments = list(dict.fromkeys(damage["model"] + " / " + damage["dataset"]))
     markers = dict(zip(experiments, ("o", "D", "s", "^", "v")))
-    for ax, baseline in zip(axes.flat, levels.BASELINES):
+    for ax, baseline in zip(axes.flat, BASELINES):
         column = f"gain_{baseline}"
         for experiment in experiments:
             part = damage[damage["model"] + " / " + damage["dataset"] == experiment]
@@ -88,4 +92,4 @@ def gain_vs_damage(runs: pd.DataFrame, stem: str | Path, options: ReportOptions)
         ax.set_xlabel("post-shot's damage: dense − post-shot (points)")
         ax.set_ylabel("gain of VCON (points)")
     _figure_legend(fig, axes, columns=3)
-    return save(fig, stem)
+    return fig

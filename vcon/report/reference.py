@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from vcon.atomic import write_text
-from vcon.grid import DENSE, PRETRAINED
+from vcon.vocabulary import DENSE, NO_COMPRESSOR, PRETRAINED
 from vcon.report import render
 from vcon.report.statistics import paired_differences, summary
 
@@ -69,7 +69,7 @@ def reference_table(runs: pd.DataFrame) -> pd.DataFrame:
                         f"ours_{column}_std": found["std"], f"ours_{column}_n": found["n"]})
         rows.append(row)
     dense = _validation(ok[ok["method"] == DENSE])
-    rows.append({"compressor": "dense (no compression)", "ours_label": "none", "paper_posthoc": PAPER_DENSE,
+    rows.append({"compressor": "dense (no compression)", "ours_label": NO_COMPRESSOR, "paper_posthoc": PAPER_DENSE,
                  "ours_posthoc": dense["mean"], "ours_posthoc_std": dense["std"], "ours_posthoc_n": dense["n"]})
     table = pd.DataFrame(rows)
     for column in ("posthoc", "vcon"):
@@ -88,7 +88,7 @@ def write_reference(table: pd.DataFrame, out_dir: Path) -> None:
               "ours gain"]
     body = []
     for r in table.to_dict("records"):
-        dense = r["ours_label"] == "none"
+        dense = r["ours_label"] == NO_COMPRESSOR
 
         def paper(column: str) -> str:
             if dense and column != "posthoc":

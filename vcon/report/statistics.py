@@ -10,10 +10,10 @@ import pandas as pd
 
 from vcon import lengths
 from vcon.report import comparisons
+from vcon.vocabulary import INTERVALS
 
 BEST_Q = "best"
 GROUP = ["model", "dataset", "start", "compressor"]  # one row of the tables: an experiment, its start, a compressor
-INTERVALS = ("t", "bca")  # Student-t interval of the mean; BCa bootstrap (scipy.stats.bootstrap)
 LEVEL = 0.95
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from vcon.atomic import write_text
-from vcon.grid import DENSE, DENSE_SCRATCH, PRETRAIN
+from vcon.vocabulary import BASELINES, DENSE, DENSE_SCRATCH, METHODS as COMPRESSED, NO_COMPRESSOR, PRETRAIN
+from vcon.vocabulary import TITLES as METHOD_TITLES
 from vcon.report import catalog, findings, levels, render
 from vcon.report.checks import drift_note
 from vcon.report.reference import REFERENCE_EXPERIMENT, reference_table, write_reference
@@ -21,11 +22,9 @@ from vcon.report.headline import Group, experiments, groups
 from vcon.report.options import ReportOptions
 from vcon.report.statistics import paired_gain, q_order, summary
 
-COMPRESSED = ("posthoc", "iterative", "vcon")
-GAINS = {"gain_posthoc": "posthoc", "gain_iterative": "iterative"}  # gain column -> baseline method
+GAINS = {f"gain_{method}": method for method in BASELINES}  # gain column -> baseline method
 COLUMNS = (DENSE, *COMPRESSED, *GAINS)
-TITLES = {DENSE: "dense", "posthoc": "post-shot", "iterative": "iterative", "vcon": "VCON",
-          "gain_posthoc": "VCON − post-shot", "gain_iterative": "VCON − iterative"}
+TITLES = {**METHOD_TITLES, **{column: f"VCON − {METHOD_TITLES[method]}" for column, method in GAINS.items()}}
 SCRATCH_ROW = "dense from scratch"  # the row (column dense-scratch, shown as dense) of what pretraining is worth
 GAIN_FIELDS = ["half_width", "median", "iqm", "class", "seeds_needed", "block_a_seeds", "block_a_mean",
                "block_a_class", "block_b_seeds", "block_b_mean", "block_b_class", "replicates"]
@@ -35,7 +34,7 @@ TIDY = ["model", "dataset", "metric", "start", "compressor", "column", "q", "sel
 
 def _groups(exp: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
     """(start, compressor, its runs) of an experiment's compression runs, in grid order."""
-    compressed = exp[exp["compressor"] != "none"]
+    compressed = exp[exp["compressor"] != NO_COMPRESSOR]
     return [(start, compressor, group)
             for (start, compressor), group in compressed.groupby(["start", "compressor"], sort=False)]
 

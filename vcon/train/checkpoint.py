@@ -14,7 +14,7 @@ from typing import IO, Any
 import numpy as np
 import torch
 
-from vcon.train.outputs import atomic_write
+from vcon.atomic import atomic_write
 
 CHECKPOINT_DIR = "checkpoint"
 RESUME_FILE = "resume.pt"

@@ -6,6 +6,7 @@ import os
 import sys
 
 from vcon.train.config import describe_compressors, describe_keys
+from vcon.vocabulary import NO_COMPRESSOR
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
         text = str(error)
         print(f"vcon train: error: {text if text.startswith(source) else f'{source}: {text}'}", file=sys.stderr)
         return 2
-    except (ConfigError, RunExistsError, ValueError, FileNotFoundError, ConnectionError,
-            CheckpointError, RunLockedError) as error:
+    except (RunExistsError, ValueError, FileNotFoundError, ConnectionError, CheckpointError, RunLockedError) as error:
         print(f"vcon train: error: {error}", file=sys.stderr)
         return 2
     except TrainingDiverged as error:
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     test = metrics["test"][metrics["metric"]]
     cell = metrics["cell"]
-    label = cell["method"] if cell["compressor"] == "none" else f"{cell['method']} {cell['compressor']}"
+    label = cell["method"] if cell["compressor"] == NO_COMPRESSOR else f"{cell['method']} {cell['compressor']}"
     print(f"{label}: test {metrics['metric']} {test:.4f} "
           f"({metrics['timing']['wall_s']:.1f} s) -> {args.out}")
     return 0

@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from vcon import lengths, schema_errors
-from vcon.keys import key as _key, optional as _optional, properties
-from vcon.methods import METHODS
-from vcon.schedules import BETA_SCHEDULES
-
+from vcon.compressors import options as compressor_options
 from vcon.data.recipes import DEFAULT_IMAGE_RECIPE, IMAGE_RECIPES
+from vcon.keys import key as _key, optional as _optional, properties
+from vcon.schedules import BETA_SCHEDULES
+from vcon.vocabulary import METHODS, ORIGINALS, POSTHOC, VCON
 
-ORIGINALS = ("shared", "frozen", "copy")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -39,7 +38,7 @@ class CellConfig:
     init: str = _key("scratch | pretrained | hub id | local pretrained dir | run DIR of a dense `vcon train` (of "
                      "another dataset: all but the head, which starts new)", "scratch", TEXT)
     compressor: dict | None = _key("compressor spec, e.g. {name: prune, sparsity: 0.9}; null for a dense run", None,
-                                   {"type": ["object", "null"]})
+                                   {"type": ["object", "null"]})  # in full: schema()
     method: str = _key("posthoc | iterative | vcon (ignored for dense runs)", "vcon", {"enum": list(METHODS)})
     q: int | str = _key("VCON transition length: optimizer steps, or epochs written '12ep'; 0 = post-shot", 0, LENGTH)
     schedule: str = _key("beta shape: " + " | ".join(BETA_SCHEDULES), "linear", {"enum": list(BETA_SCHEDULES)})
@@ -160,31 +159,17 @@ def load_config(path: str | Path | None, overrides: list[str] = ()) -> tuple[Cel
 
 
 def schema() -> dict[str, Any]:
-    """The JSON schema of a cell config, from the keys of CellConfig (the workflow's `training` blocks too)."""
-    return {"type": "object", "additionalProperties": False, "properties": properties(CellConfig)}
-
-
-def _takes_number(key_schema: dict[str, Any]) -> bool:
-    return key_schema.get("type") == "number" or any(_takes_number(branch) for branch in key_schema.get("anyOf", []))
-
-
-def _numbers(raw: dict[str, Any]) -> dict[str, Any]:
-    """YAML 1.1 reads 3e-4 (no dot) as a string: such strings become the numbers they spell."""
-    fixed = dict(raw)
-    for key, value in raw.items():
-        if key in FIELDS and isinstance(value, str) and _takes_number(FIELDS[key].metadata["schema"]):
-            try:
-                fixed[key] = float(value)
-            except ValueError:
-                pass
-    return fixed
+    """The JSON schema of a cell config, from the keys of CellConfig (the workflow's `training` blocks too)
+    and the compressors' options."""
+    keys = {**properties(CellConfig), "compressor": _optional(compressor_options.schema())}
+    return {"type": "object", "additionalProperties": False, "properties": keys}
 
 
 def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
     """Check every key and value (the schema: types, ranges, choices; then what needs the registries)
     and build the config."""
-    raw = _numbers(raw)
-    lines = schema_errors.problems(raw, schema())
+    raw = schema_errors.numbers_from_text(raw, schema())
+    lines = compressor_options.unusable(raw.get("compressor"), "compressor") or schema_errors.problems(raw, schema())
     if lines:
         raise ConfigError(schema_errors.message(lines, source))
     values = {name: f.default for name, f in FIELDS.items()}
@@ -200,7 +185,7 @@ def from_dict(raw: dict[str, Any], source: str = "config") -> CellConfig:
         try:
             values["compressor"] = from_spec(values["compressor"]).to_spec()
         except SpecError as error:
-            raise ConfigError(f"{source}: compressor: {error}") from None
+            raise ConfigError(schema_errors.message(str(error).splitlines(), source)) from None
     if values["min_lr"] > values["lr"]:
         raise ConfigError(f"{source}: min_lr = {values['min_lr']!r} is not allowed; allowed: at most lr "
                           f"({values['lr']!r})")
@@ -228,10 +213,10 @@ def _check_lengths(values: dict[str, Any], source: str) -> None:
     """What can be told before the data is loaded: lengths in epochs against `epochs`, and a Q
     that a post-shot run would ignore. Lengths in steps are checked once the steps per epoch are known."""
     compressed = values["compressor"] is not None
-    if compressed and values["method"] == "posthoc" and not lengths.parse(values["q"]).is_zero:
+    if compressed and values["method"] == POSTHOC and not lengths.parse(values["q"]).is_zero:
         raise ConfigError(f"{source}: q = {values['q']!r} is not allowed for method posthoc (Q = 0 is post-shot); "
                           f"allowed: 0, or method vcon for Q > 0")
-    keys = ["warmup_steps", "iterative_t"] + (["q"] if compressed and values["method"] == "vcon" else [])
+    keys = ["warmup_steps", "iterative_t"] + (["q"] if compressed and values["method"] == VCON else [])
     for key in keys:
         epochs = None if values[key] is None else lengths.parse(values[key]).epochs
         if epochs is not None and epochs > values["epochs"]:

@@ -23,6 +23,7 @@ from vcon.train.batches import epoch_seed, evaluation_batches
 from vcon.train.interrupt import Interrupted
 from vcon.train.resume import Checkpointing, Progress, TrainingDiverged, finite, release_original, restore
 from vcon.train.setup import PreparedCell
+from vcon.vocabulary import DENSE, ITERATIVE
 
 
 def lr_at(step: int, peak: float, floor: float, warmup: int, total: int) -> float:
@@ -35,7 +36,7 @@ def lr_at(step: int, peak: float, floor: float, warmup: int, total: int) -> floa
 
 
 def beta_at(cell: PreparedCell, step: int) -> float:
-    if cell.method == "dense":
+    if cell.method == DENSE:
         return 1.0
     return schedules.beta(cell.config.schedule, step, cell.q)
 
@@ -139,7 +140,7 @@ def _validate(cell: PreparedCell, model: nn.Module, progress: Progress, iterativ
     beta = beta_at(cell, progress.step)
     entry = {"epoch": progress.epoch, "step": progress.step, "beta": beta, "lr": progress.lr,
              "train_loss": progress.loss_sum / max(progress.loss_count, 1)}
-    if cell.method != "dense":
+    if cell.method != DENSE:
         set_beta(model, beta)
         set_step(model, progress.step, iterative_total)
         blended = evaluate(cell, model, cell.data.val)[primary]
@@ -163,8 +164,8 @@ class _Run:
                  resume: dict[str, Any] | None) -> None:
         config, model = cell.config, cell.model
         self.cell, self.quiet, self.saving = cell, quiet, saving
-        self.compressed = cell.method != "dense"
-        self.iterative_total = cell.iterative_t if cell.method == "iterative" else None
+        self.compressed = cell.method != DENSE
+        self.iterative_total = cell.iterative_t if cell.method == ITERATIVE else None
         self.optimizer = adamw(model, config.lr, config.weight_decay)
         self.mix_generator = torch.Generator().manual_seed(config.seed + 1)
         self.progress = Progress(lr=config.lr)

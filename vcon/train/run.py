@@ -11,6 +11,7 @@ from typing import Any
 import torch
 import yaml
 
+from vcon.atomic import write_text
 from vcon.statistics import stats
 from vcon.train import distributed, environment
 from vcon.train.checkpoint import CHECKPOINT_DIR, config_difference, read_checkpoint, resume_path
@@ -20,9 +21,10 @@ from vcon.train.interrupt import StopRequest
 from vcon.train.lock import RunLock
 from vcon.train.loop import train
 from vcon.train.resume import Checkpointing
-from vcon.run_record import sealed_metrics
-from vcon.train.outputs import METRICS_FILE, save_torch, write_csv, write_json, write_text
+from vcon.run_record import METRICS_FILE, sealed_metrics
+from vcon.train.outputs import save_torch, write_csv, write_json
 from vcon.train.setup import COMPRESSED_CHECKPOINT, DENSE_CHECKPOINT, PreparedCell, prepare_cell, resolved_config
+from vcon.vocabulary import DENSE, NO_COMPRESSOR
 
 
 class RunExistsError(FileExistsError):
@@ -149,7 +151,7 @@ def _train_locked(config: CellConfig, out_dir: Path, quiet: bool, stop: StopRequ
 def _write_outputs(config: CellConfig, cell: PreparedCell, resolved: dict[str, Any], out_dir: Path,
                    result: dict[str, Any], timing: dict[str, float]) -> dict[str, Any]:
     final = result["final_model"]
-    if cell.method == "dense":
+    if cell.method == DENSE:
         model_file = DENSE_CHECKPOINT
         save_torch(out_dir / model_file, {"model": final.state_dict(), "config": resolved})
         compression = None
@@ -167,7 +169,7 @@ def _write_outputs(config: CellConfig, cell: PreparedCell, resolved: dict[str, A
         "cell": {
             "model": config.model,
             "dataset": config.dataset,
-            "compressor": config.compressor["name"] if config.compressor else "none",
+            "compressor": config.compressor["name"] if config.compressor else NO_COMPRESSOR,
             "method": cell.method,
             "q": cell.q,
             "schedule": config.schedule,

@@ -18,11 +18,11 @@ from vcon.data import DatasetBundle, DatasetOptions, build_dataset
 from vcon.integrity import DamagedFile
 from vcon.models import Classifier, build_model
 from vcon.models.tokenizer import load_tokenizer
-from vcon.run_record import load_metrics, rebuild_command, verify_recorded
+from vcon.run_record import METRICS_FILE, load_metrics, rebuild_command, verify_recorded
 from vcon.train.batches import EpochBatches
 from vcon.train.config import CellConfig, ConfigError, to_steps
 from vcon.train.distributed import World
-from vcon.train.outputs import METRICS_FILE
+from vcon.vocabulary import DENSE, ITERATIVE, VCON
 
 DENSE_CHECKPOINT = "dense.pt"
 COMPRESSED_CHECKPOINT = "model.pt"
@@ -50,7 +50,7 @@ class PreparedCell:
 
     @property
     def method(self) -> str:
-        return "dense" if self.config.is_dense else self.config.method
+        return DENSE if self.config.is_dense else self.config.method
 
 
 def pick_device(name: str, world: World = World()) -> torch.device:
@@ -166,7 +166,7 @@ def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:
                               pin_memory=device.type == "cuda", persistent_workers=config.workers > 0)
     steps_per_epoch = len(train_loader)
     total_steps = steps_per_epoch * config.epochs
-    q = to_steps(config.q, steps_per_epoch) if config.method == "vcon" and not config.is_dense else 0
+    q = to_steps(config.q, steps_per_epoch) if config.method == VCON and not config.is_dense else 0
     iterative_t = (to_steps(config.iterative_t, steps_per_epoch) if config.iterative_t is not None
                    else math.ceil(0.2 * total_steps))
     warmup = to_steps(config.warmup_steps, steps_per_epoch)
@@ -183,7 +183,7 @@ def prepare_cell(config: CellConfig, world: World = World()) -> PreparedCell:
                 f"steps ({config.epochs}ep), or train longer"
             )
     if not config.is_dense:
-        iterative = config.method == "iterative"
+        iterative = config.method == ITERATIVE
         try:
             if iterative:
                 from_spec(config.compressor).check_iterative(iterative_t)

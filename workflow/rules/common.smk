@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from vcon import quarantine
-from vcon.grid import CELLS_ROOT, RUNS_ROOT, GridError, canonical_length, check, extends
+from vcon import code_inputs, quarantine, run_ids
+from vcon.grid import GridError, canonical_length, check, extends
 from vcon.report import catalog
 from vcon.report.reference import REFERENCE_EXPERIMENT
 
@@ -25,8 +25,8 @@ envvars:
 
 ROOT = Path(workflow.basedir)
 CONFIG_FILES = [Path(f) for f in workflow.overwrite_configfiles] or [ROOT / "configs" / "default.yaml"]
-RUNS = RUNS_ROOT
-CELL_CONFIGS = CELLS_ROOT
+RUNS = run_ids.RUNS_ROOT
+CELL_CONFIGS = run_ids.CELLS_ROOT
 # `extends: FILE` (relative to the config file): that config with this one's changes over it.
 try:
     _resolved = extends.resolve(config, CONFIG_FILES[-1].parent, (CONFIG_FILES[-1].resolve(),))
@@ -82,13 +82,9 @@ def source(path):
     return os.path.relpath(ROOT / path)
 
 
-# Aggregation and plotting read their own module sources as inputs: an edit reruns them (mtime).
-AGGREGATE_CODE = [source(f"vcon/report/{m}.py")
-                  for m in ("collect", "checks", "statistics", "comparisons", "improvement", "headline", "findings",
-                            "levels", "tables", "render", "reference", "options", "catalog", "cli_aggregate")]
-PLOT_CODE = [source(f"vcon/report/{m}.py")
-             for m in ("plots", "plots_levels", "levels", "statistics", "comparisons", "headline", "options", "catalog",
-                       "cli_plot")]
+# Aggregation and plotting read the sources of the modules they run as inputs: an edit reruns them (mtime).
+AGGREGATE_CODE = [source(path) for path in code_inputs.sources("vcon.report.cli_aggregate")]
+PLOT_CODE = [source(path) for path in code_inputs.sources("vcon.report.cli_plot")]
 
 TABLE_NAMES = list(catalog.TABLE_NAMES)
 if GRID.has_experiment(*REFERENCE_EXPERIMENT):
@@ -110,10 +106,6 @@ def report_args():
              f"--split {REPORT.get('split', 'test')}"]
     return " ".join(args + [f"--schedule {config.get('schedule', 'linear')}"])
 
-
-# Run ids (vcon.grid): a model's pretraining, and every other cell.
-PRETRAIN_RUN = r"[^/]+/[^/]+/pretrain/seed[0-9]+"
-TRAIN_RUN = r"[^/]+/[^/]+/(dense|dense-scratch|(finetuned/)?[^/]+/(posthoc|iterative|vcon)/[^/]+)/seed[0-9]+"
 
 
 def write_manifest(path):

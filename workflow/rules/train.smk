@@ -3,7 +3,7 @@ rule train:
     cell only; `vcon train` writes metrics.json last and atomically into the run directory. A cell
     with gpu > 1 runs data-parallel under torchrun, one process per GPU of one node."""
     wildcard_constraints:
-        run=TRAIN_RUN,
+        run=run_ids.TRAIN_RUN,
     input:
         init=init_metrics,
         fetched=fetched_inputs,
@@ -42,4 +42,4 @@ use rule train as pretrain with:
     """A model's pretraining on its source task: a dense cell like any other, seeded and cached; the
     cells of its target datasets start from it and wait for it (a change to it reruns them)."""
     wildcard_constraints:
-        run=PRETRAIN_RUN,
+        run=run_ids.PRETRAIN_RUN,
