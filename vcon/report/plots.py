@@ -300,7 +300,7 @@ def beta_shapes(runs: pd.DataFrame, options: ReportOptions) -> plt.Figure:
         return _empty("no compressor with several beta shapes at its headline Q")
     starts = len({group.start for group, _ in panels})
     how = "t" if options.interval == "t" else "BCa bootstrap"
-    fig, axes = _grid(1, len(panels), width=3.6, height=3.0)
+    fig, axes = _grid(1, len(panels), width=4.6, height=3.0)
     for ax, (group, values) in zip(axes.flat, panels):
         for k, (shape, seeds) in enumerate(values.items()):
             ax.scatter(_strip(k, len(seeds)), seeds, s=12, color=COLORS[VCON], alpha=0.45, linewidths=0,

@@ -60,9 +60,9 @@ def accuracy_vs_size(runs: pd.DataFrame, options: ReportOptions) -> plt.Figure:
 
 
 def _kilobyte_ticks(ax: plt.Axes) -> None:
-    """Labels at 1, 1.5, 2, 3, 5 and 7 times a power of ten, in kB; none at the other log ticks (a level
+    """Labels at 1, 2, 3 and 5 times a power of ten, in kB; none at the other log ticks (a level
     family spans less than a decade, where matplotlib would label every minor tick and overlap them)."""
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / 1000:g} kB"))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
