@@ -110,7 +110,7 @@ def test_fetch_jobs_run_locally_and_say_what_to_place_where(tmp_path, monkeypatc
                        imagenet, checkpoint, timeout=180)
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert (f"vcon fetch: error: imagenet: data not found under data (set by config key data_root). Expected train, "
+    assert ("vcon fetch: error: imagenet: data not found under data (set by config key data_root). Expected train, "
             f"val in data or data/imagenet.") in output
     assert "ImageNet is never downloaded here: it needs registering, so place it by hand." in output
     assert ("vcon fetch: error: google/vit-base-patch16-224: not in the Hugging Face cache of this machine "
